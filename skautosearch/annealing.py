@@ -1,0 +1,238 @@
+"""Simulated annealing: chains that accept worse candidates less and less often."""
+
+import math
+import numbers
+
+import numpy as np
+from sklearn.utils._param_validation import Interval, StrOptions
+
+from ._base import BaseSequentialSearchCV
+
+_NOVELTY_TRIES = 10
+# The neighbourhood never shrinks below this fraction of its initial size.
+_MIN_STEP_FRACTION = 0.1
+
+
+def _temperature(schedule, initial, rate, step):
+    """Temperature at ``step`` (0-based) of a cooling schedule."""
+    if callable(schedule):
+        return float(schedule(step))
+    if schedule == "exponential":
+        return initial * rate**step
+    if schedule == "linear":
+        return max(initial * (1.0 - (1.0 - rate) * step), initial * 1e-3)
+    return initial / (1.0 + math.log1p(step))  # "logarithmic"
+
+
+class AnnealingSearchCV(BaseSequentialSearchCV):
+    """Hyper-parameter and architecture search by simulated annealing.
+
+    ``n_chains`` chains start from a Latin hypercube sample and advance together: at each
+    step every chain proposes a neighbour of its current candidate, the proposals are
+    evaluated in one ``evaluate_candidates`` call, and each chain accepts its proposal by
+    the Metropolis rule: always if it scores at least as well, otherwise with
+    probability ``exp(delta / (T * s))`` where ``delta`` is the (negative) score
+    difference, ``T`` the temperature and ``s`` the standard deviation of the scores seen
+    so far — so the temperature is unitless and the same defaults work for accuracy
+    and for a negative mean squared error. Neighbourhoods shrink with the temperature.
+    A chain that has not improved its own best for ``restart_after`` steps restarts
+    from the best candidate found so far.
+
+    Parameters
+    ----------
+    estimator : estimator object
+        The estimator to tune; cloned, never modified.
+    param_distributions : dict or list of dicts
+        The search space, as in :class:`~skautosearch.GeneticSearchCV`.
+    n_iter : int, default=30
+        Number of distinct candidates evaluated.
+    n_chains : int, default=2
+        Chains advanced together; one step of all chains is one parallel batch.
+    initial_temperature : float, default=1.0
+        Starting temperature, in units of the score's standard deviation; finite, > 0.
+    cooling : {"exponential", "linear", "logarithmic"} or callable, default="exponential"
+        Schedule ``T(step)``: ``T0 * rate**step``, ``T0 * (1 - (1 - rate) * step)``
+        (floored at ``T0 / 1000``), ``T0 / (1 + log(1 + step))``, or a callable
+        ``step -> T`` returning finite positive values.
+    cooling_rate : float, default=0.85
+        The ``rate`` of the exponential and linear schedules, in (0, 1).
+    step_scale : float, default=0.25
+        Standard deviation of a numeric move at the initial temperature, as a fraction
+        of the dimension's range in its prior's quantile space; it shrinks in proportion
+        to the temperature (to a tenth at most). Categorical genes are resampled.
+    restart_after : int or None, default=4
+        Steps without improving a chain's own best before it restarts from the best
+        candidate so far; None never restarts.
+    scoring, n_jobs, refit, cv, verbose, pre_dispatch, error_score, return_train_score
+        As in :class:`~sklearn.model_selection.GridSearchCV`.
+    random_state, max_time, patience, callbacks
+        As in :class:`~skautosearch.GeneticSearchCV` (``patience`` counts steps).
+
+    Attributes
+    ----------
+    cv_results_ : dict of numpy (masked) ndarrays
+        As in ``GridSearchCV``, plus ``step``, ``chain``, ``temperature`` (when and by
+        which chain a candidate was first proposed) and ``batch``.
+    best_estimator_, best_score_, best_params_, best_index_, scorer_, n_splits_, \
+refit_time_, multimetric_
+        As in :class:`~sklearn.model_selection.GridSearchCV`.
+    n_batches_ : int
+        Number of ``evaluate_candidates`` calls.
+    stop_reason_ : str
+        Why the search stopped (see :class:`~skautosearch.GeneticSearchCV`).
+
+    See Also
+    --------
+    GeneticSearchCV : A genetic algorithm over the same space.
+    BayesianSearchCV : Bayesian optimisation over the same space.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from sklearn.svm import SVC
+    >>> from skautosearch import AnnealingSearchCV, Real
+    >>> X, y = load_iris(return_X_y=True)
+    >>> search = AnnealingSearchCV(
+    ...     SVC(), {"C": Real(1e-2, 1e2, prior="log-uniform")},
+    ...     n_iter=6, n_chains=2, cv=3, random_state=0,
+    ... ).fit(X, y)
+    >>> sorted(set(search.cv_results_["chain"]))
+    [0, 1]
+    """
+
+    _parameter_constraints: dict = {
+        **BaseSequentialSearchCV._parameter_constraints,
+        "n_chains": [Interval(numbers.Integral, 1, None, closed="left")],
+        "initial_temperature": [Interval(numbers.Real, 0, None, closed="neither")],
+        "cooling": [StrOptions({"exponential", "linear", "logarithmic"}), callable],
+        "cooling_rate": [Interval(numbers.Real, 0, 1, closed="neither")],
+        "step_scale": [Interval(numbers.Real, 0, None, closed="neither")],
+        "restart_after": [Interval(numbers.Integral, 1, None, closed="left"), None],
+    }
+
+    def __init__(
+        self,
+        estimator,
+        param_distributions,
+        *,
+        n_iter=30,
+        n_chains=2,
+        initial_temperature=1.0,
+        cooling="exponential",
+        cooling_rate=0.85,
+        step_scale=0.25,
+        restart_after=4,
+        scoring=None,
+        n_jobs=None,
+        refit=True,
+        cv=None,
+        verbose=0,
+        pre_dispatch="2*n_jobs",
+        random_state=None,
+        error_score=np.nan,
+        return_train_score=False,
+        max_time=None,
+        patience=None,
+        callbacks=None,
+    ):
+        super().__init__(
+            estimator,
+            param_distributions,
+            n_iter=n_iter,
+            scoring=scoring,
+            n_jobs=n_jobs,
+            refit=refit,
+            cv=cv,
+            verbose=verbose,
+            pre_dispatch=pre_dispatch,
+            random_state=random_state,
+            error_score=error_score,
+            return_train_score=return_train_score,
+            max_time=max_time,
+            patience=patience,
+            callbacks=callbacks,
+        )
+        self.n_chains = n_chains
+        self.initial_temperature = initial_temperature
+        self.cooling = cooling
+        self.cooling_rate = cooling_rate
+        self.step_scale = step_scale
+        self.restart_after = restart_after
+
+    def _check_strategy_params(self):
+        if not math.isfinite(self.initial_temperature):
+            raise ValueError(
+                f"initial_temperature must be finite and positive, "
+                f"got {self.initial_temperature!r}."
+            )
+        if callable(self.cooling):
+            first = self._temperature(0)
+            if not (math.isfinite(first) and first > 0):
+                raise ValueError(
+                    f"cooling(0) must return a finite positive temperature, got {first!r}."
+                )
+
+    def _temperature(self, step):
+        t = _temperature(self.cooling, self.initial_temperature, self.cooling_rate, step)
+        if not (math.isfinite(t) and t > 0):
+            raise ValueError(f"cooling({step}) gave the temperature {t!r}; need finite > 0.")
+        return t
+
+    def _search(self, ev, rng):
+        chains = list(range(self.n_chains))
+        temperature = self._temperature(0)
+        current = ev.space.sample(self.n_chains, rng)
+        current_scores = ev.evaluate(current, self._columns(0, chains, temperature))
+        chain_best = current_scores.copy()
+        stale = np.zeros(self.n_chains, dtype=int)
+        step = 0
+        while not ev.done:
+            step += 1
+            temperature = self._temperature(step)
+            scale = self.step_scale * max(temperature / self._temperature(0),
+                                          _MIN_STEP_FRACTION)
+            proposals = self._propose(ev, current, scale, rng)
+            scores = ev.evaluate(proposals, self._columns(step, chains, temperature))
+            spread = self._score_spread(ev)
+            for c in chains:
+                if self._accept(current_scores[c], scores[c], temperature * spread, rng):
+                    current[c], current_scores[c] = proposals[c], scores[c]
+                improved = current_scores[c] > chain_best[c]
+                chain_best[c] = max(chain_best[c], current_scores[c])
+                stale[c] = 0 if improved else stale[c] + 1
+                if self.restart_after is not None and stale[c] >= self.restart_after:
+                    current[c] = max(ev.scores, key=ev.scores.get)
+                    current_scores[c] = ev.scores[current[c]]
+                    stale[c] = 0
+
+    @staticmethod
+    def _columns(step, chains, temperature):
+        n = len(chains)
+        return {"step": [step] * n, "chain": list(chains), "temperature": [temperature] * n}
+
+    def _propose(self, ev, current, scale, rng):
+        proposals = []
+        for genome in current:
+            for _ in range(_NOVELTY_TRIES):
+                proposal = ev.space.mutate(genome, rng, probability=0.5, scale=scale)
+                if proposal not in ev.scores and proposal not in proposals:
+                    break
+            proposals.append(proposal)
+        return proposals
+
+    @staticmethod
+    def _score_spread(ev):
+        finite = [s for s in ev.scores.values() if math.isfinite(s)]
+        spread = float(np.std(finite)) if len(finite) > 1 else 0.0
+        return spread if spread > 0 else 1.0
+
+    @staticmethod
+    def _accept(current, proposed, temperature, rng):
+        """Metropolis rule; an unevaluated proposal (budget spent) is never accepted."""
+        if np.isnan(proposed):
+            return False
+        if proposed >= current:
+            return True
+        if not math.isfinite(proposed):
+            return False
+        return rng.random() < math.exp((proposed - current) / temperature)

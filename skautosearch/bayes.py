@@ -1,0 +1,186 @@
+"""Bayesian optimisation through scikit-optimize's ``Optimizer`` (ask / tell)."""
+
+import math
+import numbers
+import warnings
+
+import numpy as np
+from sklearn.utils._param_validation import Interval, StrOptions
+from skopt import Optimizer
+
+from ._base import BaseSequentialSearchCV
+
+
+class _SubspaceOptimizer:
+    """One ``skopt.Optimizer`` over one sub-space, speaking genomes."""
+
+    def __init__(self, k, params, rng, **kwargs):
+        self.k = k
+        self.params = params
+        seed = int(rng.integers(np.iinfo(np.int32).max))
+        self.optimizer = Optimizer(
+            [p.skopt_dimension() for p in params], random_state=seed, **kwargs
+        )
+
+    def ask(self, n_points):
+        with warnings.catch_warnings():
+            # skopt warns when it proposes a point twice; the evaluator answers
+            # repeats from memory, so that costs nothing.
+            warnings.simplefilter("ignore", UserWarning)
+            points = self.optimizer.ask(n_points=n_points)
+        genomes = [
+            (self.k, tuple(p.from_skopt(x) for p, x in zip(self.params, point)))
+            for point in points
+        ]
+        return genomes
+
+    def tell(self, genomes, scores, worst):
+        points = [[p.to_skopt(c) for p, c in zip(self.params, codes)] for _, codes in genomes]
+        # skopt minimises, and cannot take a failure: give it the worst score seen.
+        losses = [-(s if math.isfinite(s) else worst) for s in scores]
+        self.optimizer.tell(points, losses)
+
+
+class BayesianSearchCV(BaseSequentialSearchCV):
+    """Hyper-parameter search by Bayesian optimisation (scikit-optimize).
+
+    A surrogate model of the cross-validated score over the space (a Gaussian process by
+    default) picks the next ``n_points`` candidates by an acquisition function; each
+    batch is one ``evaluate_candidates`` call. The optimiser is
+    :class:`skopt.Optimizer`, used through its stable ask/tell interface; batches of
+    several points use its constant-liar strategy. With a list of sub-spaces, each gets
+    its own optimiser and batches go to them in turn. A scipy distribution is modelled in
+    its quantile space (``Real(0, 1)`` mapped through ``ppf``), so an unbounded one works.
+
+    Parameters
+    ----------
+    estimator : estimator object
+        The estimator to tune; cloned, never modified.
+    param_distributions : dict or list of dicts
+        The search space, as in :class:`~skautosearch.GeneticSearchCV`.
+    n_iter : int, default=30
+        Number of distinct candidates evaluated.
+    n_points : int, default=2
+        Candidates per batch, hence evaluated in parallel. Results depend on it, never
+        on ``n_jobs``.
+    n_initial_points : int, default=6
+        Candidates drawn by a Latin hypercube before the surrogate is used.
+    surrogate : {"GP", "RF", "ET", "GBRT"}, default="GP"
+        The surrogate model (skopt's ``base_estimator``).
+    acq_func : {"gp_hedge", "EI", "PI", "LCB"}, default="EI"
+        The acquisition function.
+    optimizer_kwargs : dict, default=None
+        Further keyword arguments for :class:`skopt.Optimizer` (e.g. ``acq_func_kwargs``).
+    scoring, n_jobs, refit, cv, verbose, pre_dispatch, error_score, return_train_score
+        As in :class:`~sklearn.model_selection.GridSearchCV`.
+    random_state, max_time, patience, callbacks
+        As in :class:`~skautosearch.GeneticSearchCV` (``patience`` counts batches).
+
+    Attributes
+    ----------
+    cv_results_ : dict of numpy (masked) ndarrays
+        As in ``GridSearchCV``, plus ``iteration`` and ``batch`` (both the index of the
+        batch that evaluated the candidate).
+    best_estimator_, best_score_, best_params_, best_index_, scorer_, n_splits_, \
+refit_time_, multimetric_
+        As in :class:`~sklearn.model_selection.GridSearchCV`.
+    n_batches_ : int
+        Number of ``evaluate_candidates`` calls.
+    stop_reason_ : str
+        Why the search stopped (see :class:`~skautosearch.GeneticSearchCV`).
+
+    See Also
+    --------
+    GeneticSearchCV : A genetic algorithm over the same space.
+    AnnealingSearchCV : Simulated annealing over the same space.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from sklearn.svm import SVC
+    >>> from skautosearch import BayesianSearchCV, Real
+    >>> X, y = load_iris(return_X_y=True)
+    >>> search = BayesianSearchCV(
+    ...     SVC(), {"C": Real(1e-2, 1e2, prior="log-uniform")},
+    ...     n_iter=6, n_initial_points=4, cv=3, random_state=0,
+    ... ).fit(X, y)
+    >>> len(search.cv_results_["params"])
+    6
+    """
+
+    _parameter_constraints: dict = {
+        **BaseSequentialSearchCV._parameter_constraints,
+        "n_points": [Interval(numbers.Integral, 1, None, closed="left")],
+        "n_initial_points": [Interval(numbers.Integral, 1, None, closed="left")],
+        "surrogate": [StrOptions({"GP", "RF", "ET", "GBRT"})],
+        "acq_func": [StrOptions({"gp_hedge", "EI", "PI", "LCB"})],
+        "optimizer_kwargs": [dict, None],
+    }
+
+    def __init__(
+        self,
+        estimator,
+        param_distributions,
+        *,
+        n_iter=30,
+        n_points=2,
+        n_initial_points=6,
+        surrogate="GP",
+        acq_func="EI",
+        optimizer_kwargs=None,
+        scoring=None,
+        n_jobs=None,
+        refit=True,
+        cv=None,
+        verbose=0,
+        pre_dispatch="2*n_jobs",
+        random_state=None,
+        error_score=np.nan,
+        return_train_score=False,
+        max_time=None,
+        patience=None,
+        callbacks=None,
+    ):
+        super().__init__(
+            estimator,
+            param_distributions,
+            n_iter=n_iter,
+            scoring=scoring,
+            n_jobs=n_jobs,
+            refit=refit,
+            cv=cv,
+            verbose=verbose,
+            pre_dispatch=pre_dispatch,
+            random_state=random_state,
+            error_score=error_score,
+            return_train_score=return_train_score,
+            max_time=max_time,
+            patience=patience,
+            callbacks=callbacks,
+        )
+        self.n_points = n_points
+        self.n_initial_points = n_initial_points
+        self.surrogate = surrogate
+        self.acq_func = acq_func
+        self.optimizer_kwargs = optimizer_kwargs
+
+    def _search(self, ev, rng):
+        kwargs = {
+            "base_estimator": self.surrogate,
+            "n_initial_points": self.n_initial_points,
+            "initial_point_generator": "lhs",
+            "acq_func": self.acq_func,
+            **(self.optimizer_kwargs or {}),
+        }
+        optimizers = [
+            _SubspaceOptimizer(k, params, rng, **kwargs)
+            for k, params in enumerate(ev.space.subspaces)
+        ]
+        iteration = 0
+        while not ev.done:
+            opt = optimizers[iteration % len(optimizers)]
+            genomes = opt.ask(min(self.n_points, ev.remaining))
+            scores = ev.evaluate(genomes, {"iteration": [iteration] * len(genomes)})
+            finite = [s for s in ev.scores.values() if math.isfinite(s)]
+            opt.tell(genomes, scores, min(finite, default=0.0))
+            iteration += 1

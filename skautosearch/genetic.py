@@ -1,0 +1,210 @@
+"""Genetic search: a population evolved by selection, crossover and mutation."""
+
+import numbers
+
+import numpy as np
+from sklearn.utils._param_validation import Interval
+
+from ._base import BaseSequentialSearchCV
+
+# Attempts at a child nobody has seen before a random immigrant takes its place.
+_NOVELTY_TRIES = 10
+
+
+def _tournament(population, scores, size, rng):
+    """Index of the best of ``size`` individuals drawn at random (ties: the first)."""
+    entrants = rng.choice(len(population), size=min(size, len(population)), replace=False)
+    return entrants[np.argmax(scores[entrants])]
+
+
+class GeneticSearchCV(BaseSequentialSearchCV):
+    """Hyper-parameter and architecture search by a genetic algorithm.
+
+    Generation 0 is a Latin hypercube sample of the space. Each later generation keeps
+    the ``elitism`` best candidates found so far and breeds the rest of the population
+    from the current one: tournament selection, uniform crossover, then mutation that
+    respects each dimension's type and prior (a Gaussian step in log space for a
+    log-uniform ``Real``, rounded for an ``Integer``, in quantile space for a scipy
+    distribution, resampling for a categorical). A generation is evaluated in one
+    ``evaluate_candidates`` call, so joblib runs its candidates x folds in parallel.
+    A child that was already evaluated is mutated again; repeats are never refitted.
+
+    Parameters
+    ----------
+    estimator : estimator object
+        The estimator to tune; cloned, never modified.
+    param_distributions : dict or list of dicts
+        The search space: lists (categorical), scipy.stats frozen distributions, or
+        :class:`~skautosearch.Real`, :class:`~skautosearch.Integer`,
+        :class:`~skautosearch.Categorical`. A list of dicts gives alternative
+        sub-spaces, as in :class:`~sklearn.model_selection.GridSearchCV`.
+    n_iter : int, default=30
+        Number of distinct candidates evaluated, as in
+        :class:`~sklearn.model_selection.RandomizedSearchCV`.
+    population_size : int, default=8
+        Candidates per generation, hence per parallel batch. Match it to a multiple of
+        your workers; results depend on it, never on ``n_jobs``.
+    crossover_probability : float, default=0.8
+        Probability that two parents are recombined (uniform crossover).
+    mutation_probability : float, default=0.5
+        Probability that each gene of a child is mutated; at least one gene always is.
+    mutation_scale : float, default=0.15
+        Standard deviation of a numeric mutation, as a fraction of the dimension's
+        range in its prior's quantile space (e.g. decades for log-uniform).
+    tournament_size : int, default=3
+        Individuals compared to pick each parent.
+    elitism : int, default=2
+        Best candidates found so far carried unchanged into each generation.
+    scoring, n_jobs, refit, cv, verbose, pre_dispatch, error_score, return_train_score
+        As in :class:`~sklearn.model_selection.GridSearchCV`. With several metrics the
+        search maximises the ``refit`` metric (the first one if ``refit`` is callable).
+    random_state : int, RandomState instance or None, default=None
+        Seeds the search's own ``numpy.random.Generator``; the global state is never
+        read or changed.
+    max_time : float, default=None
+        Seconds; the search stops after the generation that crosses it.
+    patience : int, default=None
+        Stop after this many generations without a better best score.
+    callbacks : callable or list of callables, default=None
+        Each is called as ``callback(search, results)`` after every generation with
+        the ``cv_results_`` so far; returning True stops the search.
+
+    Attributes
+    ----------
+    cv_results_ : dict of numpy (masked) ndarrays
+        As in ``GridSearchCV``, one row per distinct candidate in evaluation order, plus
+        ``generation`` (when it was first evaluated) and ``batch``.
+    best_estimator_, best_score_, best_params_, best_index_, scorer_, n_splits_, \
+refit_time_, multimetric_
+        As in :class:`~sklearn.model_selection.GridSearchCV`.
+    n_batches_ : int
+        Number of ``evaluate_candidates`` calls.
+    stop_reason_ : str
+        Why the search stopped: "n_iter", "max_time", "patience", "callback" or
+        "exhausted" (no new candidate left to propose).
+
+    See Also
+    --------
+    AnnealingSearchCV : Simulated annealing over the same space.
+    BayesianSearchCV : Bayesian optimisation over the same space.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from sklearn.svm import SVC
+    >>> from skautosearch import GeneticSearchCV, Real
+    >>> X, y = load_iris(return_X_y=True)
+    >>> search = GeneticSearchCV(
+    ...     SVC(), {"C": Real(1e-2, 1e2, prior="log-uniform"), "kernel": ["rbf", "linear"]},
+    ...     n_iter=8, population_size=4, cv=3, random_state=0,
+    ... ).fit(X, y)
+    >>> len(search.cv_results_["params"])
+    8
+    >>> sorted(set(search.cv_results_["generation"]))
+    [0, 1]
+    """
+
+    _parameter_constraints: dict = {
+        **BaseSequentialSearchCV._parameter_constraints,
+        "population_size": [Interval(numbers.Integral, 2, None, closed="left")],
+        "crossover_probability": [Interval(numbers.Real, 0, 1, closed="both")],
+        "mutation_probability": [Interval(numbers.Real, 0, 1, closed="both")],
+        "mutation_scale": [Interval(numbers.Real, 0, None, closed="neither")],
+        "tournament_size": [Interval(numbers.Integral, 1, None, closed="left")],
+        "elitism": [Interval(numbers.Integral, 0, None, closed="left")],
+    }
+
+    def __init__(
+        self,
+        estimator,
+        param_distributions,
+        *,
+        n_iter=30,
+        population_size=8,
+        crossover_probability=0.8,
+        mutation_probability=0.5,
+        mutation_scale=0.15,
+        tournament_size=3,
+        elitism=2,
+        scoring=None,
+        n_jobs=None,
+        refit=True,
+        cv=None,
+        verbose=0,
+        pre_dispatch="2*n_jobs",
+        random_state=None,
+        error_score=np.nan,
+        return_train_score=False,
+        max_time=None,
+        patience=None,
+        callbacks=None,
+    ):
+        super().__init__(
+            estimator,
+            param_distributions,
+            n_iter=n_iter,
+            scoring=scoring,
+            n_jobs=n_jobs,
+            refit=refit,
+            cv=cv,
+            verbose=verbose,
+            pre_dispatch=pre_dispatch,
+            random_state=random_state,
+            error_score=error_score,
+            return_train_score=return_train_score,
+            max_time=max_time,
+            patience=patience,
+            callbacks=callbacks,
+        )
+        self.population_size = population_size
+        self.crossover_probability = crossover_probability
+        self.mutation_probability = mutation_probability
+        self.mutation_scale = mutation_scale
+        self.tournament_size = tournament_size
+        self.elitism = elitism
+
+    def _check_strategy_params(self):
+        if self.elitism >= self.population_size:
+            raise ValueError(
+                f"elitism={self.elitism} must be smaller than "
+                f"population_size={self.population_size}: no room left for children."
+            )
+
+    def _search(self, ev, rng):
+        population = ev.space.sample(self.population_size, rng)
+        scores = ev.evaluate(population, {"generation": [0] * len(population)})
+        generation = 0
+        while not ev.done:
+            generation += 1
+            children = self._breed(ev, population, scores, rng)
+            child_scores = ev.evaluate(children, {"generation": [generation] * len(children)})
+            population = self._elites(ev) + children
+            scores = np.concatenate([[ev.scores[g] for g in population[: -len(children)]],
+                                     child_scores])
+
+    def _elites(self, ev):
+        ranked = sorted(ev.scores, key=ev.scores.get, reverse=True)
+        return ranked[: self.elitism]
+
+    def _breed(self, ev, population, scores, rng):
+        scores = np.where(np.isnan(scores), -np.inf, scores)
+        n_children = self.population_size - self.elitism
+        children = []
+        while len(children) < n_children:
+            first = population[_tournament(population, scores, self.tournament_size, rng)]
+            second = population[_tournament(population, scores, self.tournament_size, rng)]
+            if rng.random() < self.crossover_probability:
+                first, second = ev.space.crossover(first, second, rng)
+            for child in (first, second)[: n_children - len(children)]:
+                children.append(self._novel(ev, child, children, rng))
+        return children
+
+    def _novel(self, ev, child, siblings, rng):
+        """Mutate ``child`` until it is new to the search, else a random immigrant."""
+        for _ in range(_NOVELTY_TRIES):
+            child = ev.space.mutate(
+                child, rng, probability=self.mutation_probability, scale=self.mutation_scale
+            )
+            if child not in ev.scores and child not in siblings:
+                return child
+        return ev.space.sample(1, rng)[0]

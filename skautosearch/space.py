@@ -1,0 +1,328 @@
+"""One search-space language for every strategy.
+
+A search space is what ``RandomizedSearchCV`` takes as ``param_distributions``: a dict
+mapping parameter names to values, or a list of such dicts (alternative sub-spaces).
+A value may be
+
+* a list (or 1-d array) of choices — categorical;
+* a :mod:`scipy.stats` frozen distribution (anything with ``rvs``, ``cdf`` and ``ppf``);
+* a :mod:`skopt.space` dimension: :class:`Real`, :class:`Integer` or :class:`Categorical`
+  (``prior="log-uniform"`` works), or skopt's tuple shorthand ``(low, high)`` /
+  ``(low, high, "log-uniform")``.
+
+Every value is seen through its *unit coordinate*: the cumulative distribution of its
+prior, in ``[0, 1]``. Uniform sampling of the unit coordinate samples the prior; a
+Gaussian step in it is a mutation that respects the prior (a log-uniform ``Real`` moves
+in log space, an ``Integer`` rounds, a scipy distribution moves in quantile space, so an
+unbounded one such as ``norm`` works too). Categorical values are resampled, never moved.
+The Bayesian strategy hands skopt the skopt dimensions themselves; a scipy distribution
+is given to skopt as its unit coordinate ``Real(0, 1)`` and mapped back with ``ppf``.
+
+Internally a candidate is a *genome* ``(k, codes)``: the index ``k`` of its sub-space and
+one code per parameter (the value itself for numbers, the category's index for
+categories), which makes candidates hashable even when a value is an estimator.
+"""
+
+import math
+import numbers
+
+import numpy as np
+from scipy.stats import qmc
+from skopt.space import Categorical, Dimension, Integer, Real, check_dimension
+
+__all__ = ["Categorical", "Integer", "Real", "SearchSpace"]
+
+# A unit coordinate is kept this far from 0 and 1 so that ppf stays finite.
+_EPS = 1e-9
+
+
+def _reflect(u):
+    """Fold ``u`` back into [0, 1] as a mirror does (keeps steps near a bound symmetric)."""
+    u = math.fmod(abs(u), 2.0)
+    return 2.0 - u if u > 1.0 else u
+
+
+def _python_scalar(value):
+    """numpy scalars to Python ones, so that params print and compare plainly."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
+class _Param:
+    """A named search dimension seen through its unit coordinate."""
+
+    is_categorical = False
+
+    def __init__(self, name):
+        self.name = name
+
+    def perturb(self, code, scale, rng):
+        """Gaussian step of standard deviation ``scale`` in the unit coordinate."""
+        u = _reflect(self.to_unit(code) + rng.normal(0.0, scale))
+        return self.from_unit(min(max(u, _EPS), 1.0 - _EPS))
+
+    def decode(self, code):
+        return code
+
+    def n_values(self):
+        return math.inf
+
+
+class _SkoptNumeric(_Param):
+    """A skopt ``Real`` or ``Integer``: unit coordinate = skopt's "normalize" transform."""
+
+    def __init__(self, name, dimension):
+        super().__init__(name)
+        # skopt's transformers live on the dimension: work on our own copy.
+        cls = type(dimension)
+        self.dimension = cls(
+            dimension.low, dimension.high, prior=dimension.prior,
+            base=dimension.base, name=name,
+        )
+        self._unit = cls(
+            dimension.low, dimension.high, prior=dimension.prior,
+            base=dimension.base, transform="normalize",
+        )
+        self.is_integer = isinstance(dimension, Integer)
+
+    def to_unit(self, code):
+        return float(self._unit.transform([code])[0])
+
+    def from_unit(self, u):
+        return _python_scalar(self._unit.inverse_transform([u])[0])
+
+    def perturb(self, code, scale, rng):
+        new = super().perturb(code, scale, rng)
+        if self.is_integer and new == code:
+            # A small step rounds back to the same integer; move to a neighbour instead.
+            step = 1 if rng.random() < 0.5 else -1
+            if not self.dimension.low <= code + step <= self.dimension.high:
+                step = -step
+            new = code + step
+        return new
+
+    def n_values(self):
+        if self.is_integer:
+            return self.dimension.high - self.dimension.low + 1
+        return math.inf
+
+    def skopt_dimension(self):
+        return self.dimension
+
+    def to_skopt(self, code):
+        return code
+
+    def from_skopt(self, x):
+        return _python_scalar(x)
+
+
+class _Choice(_Param):
+    """A categorical parameter: a list, or a skopt ``Categorical`` (with its prior)."""
+
+    is_categorical = True
+
+    def __init__(self, name, categories, prior=None):
+        super().__init__(name)
+        self.categories = list(categories)
+        k = len(self.categories)
+        self.prior = np.full(k, 1.0 / k) if prior is None else np.asarray(prior, float)
+        self._cdf = np.cumsum(self.prior)
+
+    def to_unit(self, code):
+        return float(self._cdf[code] - self.prior[code] / 2)
+
+    def from_unit(self, u):
+        return int(min(np.searchsorted(self._cdf, u, side="right"), len(self._cdf) - 1))
+
+    def perturb(self, code, scale, rng):
+        """Resample among the *other* categories, in proportion to the prior."""
+        if len(self.categories) == 1:
+            return code
+        weights = self.prior.copy()
+        weights[code] = 0.0
+        if weights.sum() == 0:
+            weights = np.ones_like(weights)
+            weights[code] = 0.0
+        return int(rng.choice(len(weights), p=weights / weights.sum()))
+
+    def decode(self, code):
+        return self.categories[code]
+
+    def n_values(self):
+        return len(self.categories)
+
+    def skopt_dimension(self):
+        return Categorical(list(range(len(self.categories))), prior=self.prior, name=self.name)
+
+    def to_skopt(self, code):
+        return code
+
+    def from_skopt(self, x):
+        return int(x)
+
+
+class _Distribution(_Param):
+    """A scipy.stats frozen distribution: unit coordinate = its CDF."""
+
+    def __init__(self, name, dist):
+        super().__init__(name)
+        self.dist = dist
+        self.is_discrete = hasattr(dist, "pmf")
+
+    def to_unit(self, code):
+        if self.is_discrete:
+            return float(self.dist.cdf(code) - self.dist.pmf(code) / 2)
+        return float(self.dist.cdf(code))
+
+    def from_unit(self, u):
+        value = self.dist.ppf(min(max(u, _EPS), 1.0 - _EPS))
+        return int(value) if self.is_discrete else float(value)
+
+    def perturb(self, code, scale, rng):
+        new = super().perturb(code, scale, rng)
+        if self.is_discrete and new == code:
+            for candidate in (code + 1, code - 1) if rng.random() < 0.5 else (code - 1, code + 1):
+                if self.dist.pmf(candidate) > 0:
+                    return candidate
+        return new
+
+    def n_values(self):
+        if self.is_discrete:
+            low, high = self.dist.support()
+            return high - low + 1
+        return math.inf
+
+    def skopt_dimension(self):
+        return Real(_EPS, 1.0 - _EPS, name=self.name)
+
+    def to_skopt(self, code):
+        return min(max(self.to_unit(code), _EPS), 1.0 - _EPS)
+
+    def from_skopt(self, x):
+        return self.from_unit(float(x))
+
+
+def _make_param(name, value, where):
+    """Turn one user value into a _Param, or raise naming the parameter."""
+    if isinstance(value, Categorical):
+        if not value.categories:
+            raise ValueError(f"{where}[{name!r}] is an empty Categorical.")
+        return _Choice(name, value.categories, value.prior)
+    if isinstance(value, (Real, Integer)):
+        return _SkoptNumeric(name, value)
+    if isinstance(value, Dimension):
+        raise TypeError(f"{where}[{name!r}]: unsupported skopt dimension {value!r}.")
+    if all(hasattr(value, attr) for attr in ("rvs", "cdf", "ppf")):
+        return _Distribution(name, value)
+    if isinstance(value, tuple):
+        return _make_param(name, _tuple_dimension(name, value, where), where)
+    if isinstance(value, (list, np.ndarray)) and np.ndim(value) == 1:
+        if len(value) == 0:
+            raise ValueError(f"{where}[{name!r}] is an empty list: give at least one value.")
+        return _Choice(name, value)
+    raise TypeError(
+        f"{where}[{name!r}] is {value!r} of type {type(value).__name__}; expected a list "
+        "of choices, a scipy.stats frozen distribution, or a skopt Real/Integer/"
+        "Categorical (or its (low, high[, prior]) tuple)."
+    )
+
+
+def _tuple_dimension(name, value, where):
+    """skopt's shorthand ``(low, high[, prior])``, checked with a clear message."""
+    if len(value) >= 2 and all(isinstance(v, numbers.Real) for v in value[:2]):
+        low, high = value[:2]
+        if not low < high:
+            raise ValueError(
+                f"{where}[{name!r}] = {value!r}: low must be less than high, "
+                f"got low={low!r} and high={high!r}."
+            )
+    try:
+        return check_dimension(value)
+    except ValueError as exc:
+        raise ValueError(f"{where}[{name!r}] = {value!r}: {exc}") from None
+
+
+class SearchSpace:
+    """A parsed ``param_distributions``: sampling, perturbation and crossover of candidates.
+
+    Parameters
+    ----------
+    param_distributions : dict or list of dicts
+        See the module docstring for the values accepted.
+
+    Attributes
+    ----------
+    subspaces : list of list of _Param
+        One list of parameters per dict.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skautosearch.space import SearchSpace, Real
+    >>> space = SearchSpace({"C": Real(1e-2, 1e2, prior="log-uniform"), "kernel": ["rbf"]})
+    >>> genome = space.sample(1, np.random.default_rng(0))[0]
+    >>> sorted(space.decode(genome))
+    ['C', 'kernel']
+    """
+
+    def __init__(self, param_distributions):
+        where = "param_distributions"
+        if isinstance(param_distributions, dict):
+            param_distributions = [param_distributions]
+        if not isinstance(param_distributions, (list, tuple)) or not param_distributions:
+            raise ValueError(
+                f"{where} must be a non-empty dict or a non-empty list of dicts, "
+                f"got {param_distributions!r}."
+            )
+        self.subspaces = []
+        for i, sub in enumerate(param_distributions):
+            label = where if len(param_distributions) == 1 else f"{where}[{i}]"
+            if not isinstance(sub, dict) or not sub:
+                raise ValueError(f"{label} must be a non-empty dict, got {sub!r}.")
+            self.subspaces.append([_make_param(k, v, label) for k, v in sub.items()])
+
+    def size(self):
+        """Number of distinct candidates (``math.inf`` if any dimension is continuous)."""
+        return sum(math.prod(p.n_values() for p in sub) for sub in self.subspaces)
+
+    def decode(self, genome):
+        """The ``{name: value}`` dict of a genome, as ``set_params`` takes it."""
+        k, codes = genome
+        return {p.name: p.decode(c) for p, c in zip(self.subspaces[k], codes)}
+
+    def sample(self, n, rng):
+        """``n`` genomes: a Latin hypercube in unit coordinates, sub-spaces in turn.
+
+        Stratifying each coordinate covers the space better than independent draws
+        at the same budget, with the same marginal distribution (the prior).
+        """
+        ks = rng.permutation(np.arange(n) % len(self.subspaces))
+        genomes = [None] * n
+        for k, sub in enumerate(self.subspaces):
+            rows = np.flatnonzero(ks == k)
+            if len(rows) == 0:
+                continue
+            units = qmc.LatinHypercube(d=len(sub), rng=rng).random(len(rows))
+            for row, u in zip(rows, units):
+                genomes[row] = (k, tuple(p.from_unit(x) for p, x in zip(sub, u)))
+        return genomes
+
+    def mutate(self, genome, rng, *, probability, scale):
+        """Perturb each gene with ``probability`` (at least one gene always changes)."""
+        k, codes = genome
+        sub = self.subspaces[k]
+        mask = rng.random(len(sub)) < probability
+        if not mask.any():
+            mask[rng.integers(len(sub))] = True
+        return (k, tuple(
+            p.perturb(c, scale, rng) if m else c for p, c, m in zip(sub, codes, mask)
+        ))
+
+    def crossover(self, first, second, rng):
+        """Uniform crossover; parents from different sub-spaces are returned unchanged."""
+        (k1, a), (k2, b) = first, second
+        if k1 != k2 or len(a) < 2:
+            return first, second
+        swap = rng.random(len(a)) < 0.5
+        child1 = tuple(y if s else x for x, y, s in zip(a, b, swap))
+        child2 = tuple(x if s else y for x, y, s in zip(a, b, swap))
+        return (k1, child1), (k1, child2)

@@ -1,0 +1,74 @@
+import numpy as np
+import pytest
+from compression_helpers import make_mlp
+from sklearn.linear_model import LogisticRegression
+from sklearn.svm import LinearSVC
+
+from skautosearch.compression import Distillation
+from skautosearch.compression.distillation import soften
+
+pytestmark = pytest.mark.keras
+
+
+def test_soften():
+    p = np.array([[0.7, 0.2, 0.1]])
+    np.testing.assert_allclose(soften(p, 1.0), p, rtol=1e-6)
+    hot = soften(p, 5.0)
+    assert hot.sum() == pytest.approx(1) and hot.max() < 0.5 and np.argmax(hot) == 0
+
+
+def test_student_learns_from_the_teacher(digits):
+    X, y = digits
+    student = make_mlp(hidden=(16,))
+    # A teacher that names every digit one too high: only a student that really
+    # listens to it can learn that.
+    liar = LogisticRegression(max_iter=300).fit(X, (y + 1) % 10)
+    kwargs = dict(epochs=15, augment=None, validation_fraction=None, random_state=0)
+    taught = Distillation(liar, student, alpha=1.0, temperature=1.0, **kwargs).fit(X, y)
+    alone = Distillation(liar, student, alpha=0.0, **kwargs).fit(X, y)  # labels only
+    assert np.abs(taught.predict_proba(X) - alone.predict_proba(X)).max() > 0.1
+    lie = (y + 1) % 10
+    assert np.mean(taught.predict(X) == lie) > np.mean(taught.predict(X) == y) + 0.2
+    assert np.mean(alone.predict(X) == y) > np.mean(alone.predict(X) == lie) + 0.2
+    assert taught.compression_report_["before"]["n_params"] is None  # not a Keras teacher
+
+
+def test_unfitted_teacher_is_cloned_and_fitted(digits):
+    X, y = digits
+    teacher = LogisticRegression(max_iter=200)
+    d = Distillation(teacher, make_mlp(hidden=(4,)), epochs=1, n_augment=0.5).fit(X, y)
+    assert not hasattr(teacher, "coef_") and d.teacher_.coef_.shape == (10, 64)
+    assert 0 <= d.compression_report_["before"]["score"] <= 1
+    assert d.compression_report_["after"]["n_params"] == 64 * 4 + 4 + 4 * 10 + 10
+
+
+def test_fitted_teacher_is_used_as_is(digits):
+    X, y = digits
+    teacher = LogisticRegression(max_iter=200).fit(X, y)
+    coef = teacher.coef_.copy()
+    d = Distillation(teacher, make_mlp(hidden=(4,)), epochs=1, augment=None).fit(X, y)
+    assert d.teacher_ is teacher
+    np.testing.assert_array_equal(teacher.coef_, coef)
+
+
+def test_student_output_must_match_teacher_classes(digits, monkeypatch):
+    X, y = digits
+    mask = y < 3
+    student = make_mlp()  # its output layer is sized from y: 10 units
+    teacher = LogisticRegression().fit(X[mask], y[mask])
+    with pytest.raises(ValueError, match="teacher"):
+        Distillation(teacher, student).fit(X, y)
+    narrow = make_mlp()
+    monkeypatch.setattr(type(narrow), "fit", lambda *a, **k: pytest.fail("trained"))
+    from skautosearch.compression import distillation
+
+    monkeypatch.setattr(distillation, "_output_units", lambda model: 3)
+    with pytest.raises(ValueError, match="`student` outputs 3 values .* 10 classes"):
+        Distillation(LogisticRegression(), narrow).fit(X, y)
+
+
+def test_bad_teacher_and_student(digits):
+    with pytest.raises(TypeError, match="`teacher`"):
+        Distillation(LinearSVC(), make_mlp()).fit(*digits)
+    with pytest.raises(TypeError, match="`student`"):
+        Distillation(LogisticRegression(), LogisticRegression()).fit(*digits)

@@ -1,0 +1,207 @@
+import csv
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from skautosearch.cli import ESTIMATORS, main
+
+# A tiny run: iris, 2 folds, 4 candidates per search, grid of 16 (--quick).
+TINY = ["--dataset", "iris", "--quick", "--cv", "2", "--n-iter", "4", "--no-progress"]
+
+
+def _error_line(capsys, argv):
+    code = main(argv)
+    captured = capsys.readouterr()
+    lines = captured.err.strip().splitlines()
+    assert code == 2, captured.err
+    assert len(lines) == 1, captured.err
+    assert lines[0].startswith("skautosearch: error: ")
+    assert "Traceback" not in captured.err
+    return lines[0]
+
+
+@pytest.fixture
+def csv_file(tmp_path):
+    def write(rows, name="data.csv"):
+        path = tmp_path / name
+        with open(path, "w", newline="") as f:
+            csv.writer(f).writerows(rows)
+        return str(path)
+
+    return write
+
+
+def _table(n=40, colour=False):
+    rng = np.random.default_rng(0)
+    header = ["x1", "x2"] + (["colour"] if colour else []) + ["label"]
+    rows = [header]
+    for i in range(n):
+        row = [f"{rng.normal():.3f}", f"{rng.normal() + i % 2:.3f}"]
+        row += [["red", "blue"][i % 2]] if colour else []
+        rows.append(row + [["yes", "no"][i % 2]])
+    return rows
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--dataset", "no-such-data"], "unknown dataset 'no-such-data'"),
+        (["--estimator", "xgboost"], "argument --estimator: invalid choice: 'xgboost'"),
+        (["--strategies", "grid,hill-climbing"], "unknown strategy hill-climbing"),
+        (["--cv", "1"], "argument --cv: 1 is below 2"),
+        (["--n-iter", "many"], "argument --n-iter: 'many' is not an integer"),
+        (["--n-jobs", "0"], "argument --n-jobs: 0 jobs"),
+        (["--dataset", "missing.csv"], "no such file: 'missing.csv'"),
+        (["--dataset", "iris", "--target", "y"], "--target is only for CSV files"),
+        (["--dataset", "iris", "--estimator", "keras-cnn"],
+         "--estimator keras-cnn needs 8x8 images"),
+    ],
+)
+def test_bad_arguments_exit_2_with_one_line(capsys, argv, message):
+    assert message in _error_line(capsys, argv)
+
+
+def test_csv_errors_exit_2_with_one_line(capsys, csv_file, tmp_path):
+    path = csv_file(_table())
+    assert "--target is required" in _error_line(capsys, ["--dataset", path])
+    line = _error_line(capsys, ["--dataset", path, "--target", "species"])
+    assert "target column 'species' is not in" in line and "x1, x2, label" in line
+    text = csv_file(_table(colour=True), "colour.csv")
+    line = _error_line(capsys, ["--dataset", text, "--target", "label"])
+    assert "feature column 'colour' is not numeric" in line and "--encode" in line
+    binary = tmp_path / "binary.csv"
+    binary.write_bytes(b"\xff\xfe\x00\x81" * 50)
+    assert "not a readable CSV" in _error_line(capsys, ["--dataset", str(binary)])
+    assert "is a folder" in _error_line(capsys, ["--dataset", str(tmp_path)])
+    rows = _table()
+    rows[3][0] = ""
+    holes = csv_file(rows, "holes.csv")
+    assert "'x1' has missing values" in _error_line(
+        capsys, ["--dataset", holes, "--target", "label"])
+    assert "header has 4" in _error_line(
+        capsys, ["--dataset", csv_file([["a", "b", "c", "d"], ["1", "2"]], "short.csv"),
+                 "--target", "d"])
+
+
+def test_help_explains_every_option(capsys):
+    assert main(["--help"]) == 0
+    text = capsys.readouterr().out
+    for option in ["--dataset", "--target", "--estimator", "--strategies", "--n-iter",
+                   "--cv", "--n-jobs", "--seed", "--output", "--quick", "--encode"]:
+        assert option in text
+    for name in ESTIMATORS:
+        assert name in text
+    assert main(["--version"]) == 0
+    assert capsys.readouterr().out.startswith("skautosearch 0.")
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("run")
+    code = main(TINY + ["--output", str(out)])
+    return code, out
+
+
+def test_run_writes_summary_results_and_plots(tiny_run, capsys):
+    code, out = tiny_run
+    assert code == 0
+    assert sorted(os.listdir(out)) == [
+        "annealing.png", "convergence.png", "cv_results.csv", "genetic.png",
+        "results.json", "summary.csv"]
+    with open(out / "summary.csv") as f:
+        summary = list(csv.DictReader(f))
+    assert [r["method"] for r in summary] == [
+        "GridSearchCV", "RandomizedSearchCV", "GeneticSearchCV", "AnnealingSearchCV",
+        "BayesianSearchCV"]
+    grid = summary[0]
+    assert (grid["n_candidates"], grid["n_fits"]) == ("16", "32")
+    assert int(grid["fits_to_grid_best"]) <= 32
+    for row in summary[1:]:
+        assert row["n_fits"] == "8"  # 4 candidates x 2 folds
+        assert 0 <= float(row["test_score"]) <= 1
+        reached = row["fits_to_grid_best"]
+        assert reached == "" or int(reached) <= 8
+        if float(row["best_cv_score"]) >= float(grid["best_cv_score"]):
+            assert reached != ""
+    assert json.loads(grid["best_params"]).keys() == {"model__C", "model__gamma"}
+
+
+def test_results_json_has_config_summary_and_every_candidate(tiny_run):
+    _, out = tiny_run
+    with open(out / "results.json") as f:
+        results = json.load(f)
+    assert results["config"]["dataset"] == "iris"
+    assert results["config"]["n_iter"] == 4 and results["config"]["cv"] == 2
+    assert len(results["summary"]) == 5
+    rows = results["cv_results"]
+    assert len(rows) == 16 + 4 * 4
+    by_method = {}
+    for row in rows:
+        by_method.setdefault(row["method"], []).append(row)
+    for method, method_rows in by_method.items():
+        best = [r["best_so_far"] for r in method_rows]
+        assert best == sorted(best), method
+        summary = next(s for s in results["summary"] if s["method"] == method)
+        assert best[-1] == pytest.approx(summary["best_cv_score"])
+        assert [r["n_fits"] for r in method_rows] == [
+            2 * (i + 1) for i in range(len(method_rows))]
+    assert {r["generation"] for r in by_method["GeneticSearchCV"]} >= {0}
+    assert "temperature" in by_method["AnnealingSearchCV"][0]
+    with open(out / "cv_results.csv") as f:
+        assert len(list(csv.DictReader(f))) == len(rows)
+
+
+def test_run_prints_the_comparison_table(tmp_path, capsys):
+    code = main(TINY + ["--strategies", "random", "--output", str(tmp_path)])
+    out = capsys.readouterr().out
+    assert code == 0
+    header = next(line for line in out.splitlines() if line.startswith("method"))
+    assert header.split("  ")[0] == "method"
+    for column in ["best CV score", "test score", "fits", "fits to grid best",
+                   "time (s)"]:
+        assert column in header
+    assert "n/a (no grid)" in out
+    assert sorted(os.listdir(tmp_path)) == [
+        "convergence.png", "cv_results.csv", "results.json", "summary.csv"]
+
+
+def test_csv_with_text_features_runs_with_encode(tmp_path, csv_file, capsys):
+    path = csv_file(_table(n=60, colour=True))
+    argv = ["--dataset", path, "--target", "label", "--encode", "--strategies",
+            "grid,random", "--estimator", "knn", "--quick", "--cv", "2",
+            "--n-iter", "3", "--no-progress", "--output", str(tmp_path)]
+    assert main(argv) == 0
+    assert "data.csv: 60 rows, 3 features, classification" in capsys.readouterr().out
+
+
+def test_csv_numeric_target_is_a_regression(tmp_path, csv_file, capsys):
+    rows = [["a", "b", "price"]] + [
+        [str(i), str(i % 7), f"{i * 1.5 + 0.25:.2f}"] for i in range(40)]
+    argv = ["--dataset", csv_file(rows), "--target", "price", "--estimator", "linear",
+            "--strategies", "random", "--quick", "--cv", "2", "--n-iter", "3",
+            "--no-progress", "--output", str(tmp_path)]
+    assert main(argv) == 0
+    assert "regression; estimator linear" in capsys.readouterr().out
+    with open(tmp_path / "summary.csv") as f:
+        row = next(csv.DictReader(f))
+    assert json.loads(row["best_params"]).keys() == {"model__alpha"}
+
+
+def test_module_entry_point_runs_without_tensorflow(tmp_path):
+    code = (
+        "import sys; from skautosearch.cli import main; "
+        f"rc = main({TINY + ['--strategies', 'genetic', '--output', str(tmp_path)]!r});"
+        " print('TF' if 'tensorflow' in sys.modules else 'no TF'); sys.exit(rc)"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True,
+                          text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip().endswith("no TF")
+    proc = subprocess.run([sys.executable, "-m", "skautosearch", "--dataset", "nope"],
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2
+    assert proc.stderr.count("\n") == 1 and "unknown dataset 'nope'" in proc.stderr

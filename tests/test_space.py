@@ -1,0 +1,102 @@
+import math
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from skautosearch import Categorical, Integer, Real
+from skautosearch.space import SearchSpace
+
+
+def rng():
+    return np.random.default_rng(0)
+
+
+def test_every_kind_of_value_is_parsed_and_sampled_within_its_support():
+    space = SearchSpace({
+        "choice": ["a", "b", "c"],
+        "cat": Categorical([1, 2], prior=[0.9, 0.1]),
+        "real": Real(1e-3, 1e3, prior="log-uniform"),
+        "int": Integer(1, 5),
+        "tuple": (0.0, 1.0),
+        "uniform": stats.uniform(0, 2),
+        "normal": stats.norm(0, 1),
+        "randint": stats.randint(3, 7),
+    })
+    for genome in space.sample(50, rng()):
+        p = space.decode(genome)
+        assert p["choice"] in "abc" and p["cat"] in (1, 2)
+        assert 1e-3 <= p["real"] <= 1e3 and isinstance(p["real"], float)
+        assert p["int"] in range(1, 6) and isinstance(p["int"], int)
+        assert 0 <= p["tuple"] <= 1 and 0 <= p["uniform"] <= 2
+        assert math.isfinite(p["normal"])
+        assert p["randint"] in range(3, 7) and isinstance(p["randint"], int)
+
+
+def test_latin_hypercube_sampling_follows_a_log_uniform_prior():
+    space = SearchSpace({"C": Real(1e-4, 1e4, prior="log-uniform")})
+    values = [space.decode(g)["C"] for g in space.sample(400, rng())]
+    decades = np.histogram(np.log10(values), bins=8, range=(-4, 4))[0]
+    # A Latin hypercube puts exactly n / 8 points in each of 8 equal bins.
+    assert decades.min() >= 45 and decades.max() <= 55
+
+
+def test_mutation_respects_type_and_prior():
+    space = SearchSpace({"C": Real(1e-4, 1e4, prior="log-uniform"), "n": Integer(1, 100),
+                         "kind": ["x", "y", "z"]})
+    start = (0, (1.0, 50, 0))
+    for seed in range(100):
+        child = space.mutate(start, np.random.default_rng(seed), probability=1.0, scale=0.05)
+        c, n, kind = child[1]
+        # A step of 0.05 of the 8-decade log range moves C by a factor, not an amount.
+        assert 1e-4 <= c <= 1e4 and 0.01 < c < 100
+        assert isinstance(n, int) and n != 50 and abs(n - 50) <= 30
+        assert kind != 0  # a categorical mutation always picks another category
+
+
+def test_mutation_of_an_unbounded_distribution_stays_finite():
+    space = SearchSpace({"x": stats.norm(0, 1)})
+    genome = (0, (3.0,))
+    generator = rng()
+    for _ in range(100):
+        genome = space.mutate(genome, generator, probability=1.0, scale=0.5)
+        assert math.isfinite(genome[1][0])
+
+
+def test_size_counts_finite_spaces_and_sub_spaces():
+    assert SearchSpace([{"a": [1, 2, 3], "b": Integer(1, 2)}, {"c": [1]}]).size() == 7
+    assert SearchSpace({"a": [1, 2], "x": Real(0, 1)}).size() == math.inf
+
+
+def test_crossover_mixes_genes_but_not_sub_spaces():
+    space = SearchSpace([{"a": [1, 2], "b": [1, 2], "c": [1, 2]}, {"d": [1, 2]}])
+    first, second = (0, (0, 0, 0)), (0, (1, 1, 1))
+    children = [space.crossover(first, second, np.random.default_rng(i)) for i in range(20)]
+    assert any(c1[1] not in (first[1], second[1]) for c1, _ in children)
+    for c1, c2 in children:  # genes are exchanged, never lost
+        assert all(x + y == 1 for x, y in zip(c1[1], c2[1]))
+    other = (1, (0,))
+    assert space.crossover(first, other, rng()) == (first, other)
+
+
+@pytest.mark.parametrize(
+    "space, match",
+    [
+        ({}, "non-empty dict"),
+        ([], "non-empty dict or a non-empty list"),
+        ({"C": []}, r"param_distributions\['C'\] is an empty list"),
+        ({"C": (10.0, 1.0)}, r"param_distributions\['C'\].*low must be less than high"),
+        ({"C": (1.0, 1.0)}, "low must be less than high"),
+        ([{"C": [1]}, {}], r"param_distributions\[1\] must be a non-empty dict"),
+    ],
+)
+def test_bad_spaces_raise_value_error_naming_the_parameter(space, match):
+    with pytest.raises(ValueError, match=match):
+        SearchSpace(space)
+
+
+def test_unsupported_value_type_names_parameter_and_type():
+    with pytest.raises(TypeError, match=r"param_distributions\['C'\] is 1.0 of type float"):
+        SearchSpace({"C": 1.0})
+    with pytest.raises(TypeError, match="'kernel'.*type str"):
+        SearchSpace({"kernel": "rbf"})

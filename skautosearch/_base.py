@@ -7,7 +7,6 @@ candidates x folds), answers repeats from memory, keeps the budget and decides w
 stop. Cross-validation, scoring, refit and ``cv_results_`` stay scikit-learn's.
 """
 
-import math
 import numbers
 import time
 import warnings
@@ -94,6 +93,7 @@ class _Evaluator:
         self._since_improvement = 0
         self._start = time.monotonic()
         self._space_size = space.size()
+        self.last_error = None
 
     @property
     def remaining(self):
@@ -141,6 +141,7 @@ class _Evaluator:
             # scikit-learn raises when every fit of one call failed; for a sequential
             # search that is one bad batch, not a bad search. Earlier results are kept.
             warnings.warn(f"Every fit of batch {self.n_batches - 1} failed: {exc}")
+            self.last_error = exc
             scores = [-np.inf] * len(batch)
         else:
             column = self.search._guiding_column(self.results)
@@ -307,11 +308,12 @@ class BaseSequentialSearchCV(BaseSearchCV):
         self._search(ev, rng)
         if search_ctx is not None:
             search_ctx.call_on_fit_task_end(estimator=self)
-        if not any(math.isfinite(s) for s in ev.scores.values()):
+        if not hasattr(ev, "results"):
+            # Every batch failed whole, so scikit-learn recorded nothing to choose from.
             raise ValueError(
                 f"Every one of the {len(ev.scores)} candidates failed to fit or score; "
-                "no model to choose. See the warnings above for the errors."
-            )
+                f"there is no model to choose. The last error was: {ev.last_error}"
+            ) from ev.last_error
         self.n_batches_ = ev.n_batches
         self.stop_reason_ = ev.stop_reason or "strategy"
 

@@ -160,11 +160,6 @@ refit_time_, multimetric_
         self.restart_after = restart_after
 
     def _check_strategy_params(self):
-        if not math.isfinite(self.initial_temperature):
-            raise ValueError(
-                f"initial_temperature must be finite and positive, "
-                f"got {self.initial_temperature!r}."
-            )
         if callable(self.cooling):
             first = self._temperature(0)
             if not (math.isfinite(first) and first > 0):

@@ -13,6 +13,8 @@ import warnings
 from abc import abstractmethod
 
 import numpy as np
+from sklearn.base import is_classifier
+from sklearn.model_selection import check_cv
 from sklearn.model_selection._search import BaseSearchCV
 from sklearn.model_selection._split import _yields_constant_splits
 from sklearn.utils._param_validation import Interval
@@ -255,17 +257,26 @@ class BaseSequentialSearchCV(BaseSearchCV):
         finally:
             self.estimator = user_estimator
 
-    def _check_input_parameters(self, X, y, split_params):
+    def _check_search_params(self):
+        """Everything ``_parameter_constraints`` cannot say; runs before any fit.
+
+        Called from ``_run_search`` rather than ``_check_input_parameters``, which
+        scikit-learn < 1.7 does not call from ``BaseSearchCV.fit``.
+        """
         # Sequential searches compare scores across batches: every batch must see
         # the same folds (see scikit-learn issue 15149).
-        if not _yields_constant_splits(self._checked_cv_orig):
+        # scikit-learn < 1.7 keeps its checked cv local to fit: check it the same way.
+        cv = check_cv(self.cv, classifier=is_classifier(self.estimator))
+        if not _yields_constant_splits(cv):
             raise ValueError(
                 "The cv parameter must yield consistent folds across calls to split(), "
                 "because a sequential search compares scores across batches. Set its "
                 "random_state to an int, or set shuffle=False."
             )
         self._check_strategy_params()
-        _check_param_names(self.estimator, SearchSpace(self.param_distributions))
+        space = SearchSpace(self.param_distributions)
+        _check_param_names(self.estimator, space)
+        return space
 
     def _check_strategy_params(self):
         """Checks beyond ``_parameter_constraints``; strategies extend it."""
@@ -297,7 +308,7 @@ class BaseSequentialSearchCV(BaseSearchCV):
         return sorted(k for k in results if k.startswith("mean_test_"))[0]
 
     def _run_search(self, evaluate_candidates, *, callback_ctx=None):
-        space = SearchSpace(self.param_distributions)
+        space = self._check_search_params()
         rng = _seed_generator(self.random_state)
         search_ctx = None
         if callback_ctx is not None:

@@ -27,7 +27,8 @@ def _temperature(schedule, initial, rate, step):
 class AnnealingSearchCV(BaseSequentialSearchCV):
     """Hyper-parameter and architecture search by simulated annealing.
 
-    ``n_chains`` chains start from a Latin hypercube sample and advance together: at each
+    A Latin hypercube sample of ``n_initial_points`` candidates is evaluated first and
+    the ``n_chains`` best of them start the chains, which advance together: at each
     step every chain proposes a neighbour of its current candidate, the proposals are
     evaluated in one ``evaluate_candidates`` call, and each chain accepts its proposal by
     the Metropolis rule: always if it scores at least as well, otherwise with
@@ -48,6 +49,11 @@ class AnnealingSearchCV(BaseSequentialSearchCV):
         Number of distinct candidates evaluated.
     n_chains : int, default=2
         Chains advanced together; one step of all chains is one parallel batch.
+    n_initial_points : int, default=6
+        Size of the first batch, a Latin hypercube sample whose best candidates start
+        the chains (at least ``n_chains`` are drawn). Starting from the best of a
+        spread-out sample, rather than from ``n_chains`` random points, is what lets a
+        short search reach the good region.
     initial_temperature : float, default=1.0
         Starting temperature, in units of the score's standard deviation; finite, > 0.
     cooling : {"exponential", "linear", "logarithmic"} or callable, default="exponential"
@@ -72,7 +78,8 @@ class AnnealingSearchCV(BaseSequentialSearchCV):
     ----------
     cv_results_ : dict of numpy (masked) ndarrays
         As in ``GridSearchCV``, plus ``step``, ``chain``, ``temperature`` (when and by
-        which chain a candidate was first proposed) and ``batch``.
+        which chain a candidate was first proposed; chain -1 is the initial sample)
+        and ``batch``.
     best_estimator_, best_score_, best_params_, best_index_, scorer_, n_splits_, \
 refit_time_, multimetric_
         As in :class:`~sklearn.model_selection.GridSearchCV`.
@@ -94,15 +101,16 @@ refit_time_, multimetric_
     >>> X, y = load_iris(return_X_y=True)
     >>> search = AnnealingSearchCV(
     ...     SVC(), {"C": Real(1e-2, 1e2, prior="log-uniform")},
-    ...     n_iter=6, n_chains=2, cv=3, random_state=0,
+    ...     n_iter=8, n_chains=2, n_initial_points=4, cv=3, random_state=0,
     ... ).fit(X, y)
     >>> sorted(set(search.cv_results_["chain"]))
-    [0, 1]
+    [-1, 0, 1]
     """
 
     _parameter_constraints: dict = {
         **BaseSequentialSearchCV._parameter_constraints,
         "n_chains": [Interval(numbers.Integral, 1, None, closed="left")],
+        "n_initial_points": [Interval(numbers.Integral, 1, None, closed="left")],
         "initial_temperature": [Interval(numbers.Real, 0, None, closed="neither")],
         "cooling": [StrOptions({"exponential", "linear", "logarithmic"}), callable],
         "cooling_rate": [Interval(numbers.Real, 0, 1, closed="neither")],
@@ -117,6 +125,7 @@ refit_time_, multimetric_
         *,
         n_iter=30,
         n_chains=2,
+        n_initial_points=6,
         initial_temperature=1.0,
         cooling="exponential",
         cooling_rate=0.85,
@@ -153,6 +162,7 @@ refit_time_, multimetric_
             callbacks=callbacks,
         )
         self.n_chains = n_chains
+        self.n_initial_points = n_initial_points
         self.initial_temperature = initial_temperature
         self.cooling = cooling
         self.cooling_rate = cooling_rate
@@ -176,8 +186,13 @@ refit_time_, multimetric_
     def _search(self, ev, rng):
         chains = list(range(self.n_chains))
         temperature = self._temperature(0)
-        current = ev.space.sample(self.n_chains, rng)
-        current_scores = ev.evaluate(current, self._columns(0, chains, temperature))
+        initial = ev.space.sample(max(self.n_initial_points, self.n_chains), rng)
+        initial_scores = ev.evaluate(
+            initial, self._columns(0, [-1] * len(initial), temperature)
+        )
+        order = np.argsort(-np.nan_to_num(initial_scores, nan=-np.inf), kind="stable")
+        current = [initial[i] for i in order[: self.n_chains]]
+        current_scores = initial_scores[order[: self.n_chains]]
         chain_best = current_scores.copy()
         stale = np.zeros(self.n_chains, dtype=int)
         step = 0
@@ -217,8 +232,13 @@ refit_time_, multimetric_
 
     @staticmethod
     def _score_spread(ev):
-        finite = [s for s in ev.scores.values() if math.isfinite(s)]
-        spread = float(np.std(finite)) if len(finite) > 1 else 0.0
+        """Standard deviation of the better half of the scores seen.
+
+        The worse half is left out: a few hopeless candidates (accuracy at chance)
+        would otherwise inflate the scale and make every move look small.
+        """
+        finite = np.sort([s for s in ev.scores.values() if math.isfinite(s)])
+        spread = float(np.std(finite[len(finite) // 2:])) if len(finite) > 3 else 0.0
         return spread if spread > 0 else 1.0
 
     @staticmethod

@@ -41,14 +41,14 @@ class GeneticSearchCV(BaseSequentialSearchCV):
     n_iter : int, default=30
         Number of distinct candidates evaluated, as in
         :class:`~sklearn.model_selection.RandomizedSearchCV`.
-    population_size : int, default=8
+    population_size : int, default=10
         Candidates per generation, hence per parallel batch. Match it to a multiple of
         your workers; results depend on it, never on ``n_jobs``.
     crossover_probability : float, default=0.8
         Probability that two parents are recombined (uniform crossover).
     mutation_probability : float, default=0.5
         Probability that each gene of a child is mutated; at least one gene always is.
-    mutation_scale : float, default=0.15
+    mutation_scale : float, default=0.1
         Standard deviation of a numeric mutation, as a fraction of the dimension's
         range in its prior's quantile space (e.g. decades for log-uniform).
     tournament_size : int, default=3
@@ -120,10 +120,10 @@ refit_time_, multimetric_
         param_distributions,
         *,
         n_iter=30,
-        population_size=8,
+        population_size=10,
         crossover_probability=0.8,
         mutation_probability=0.5,
-        mutation_scale=0.15,
+        mutation_scale=0.1,
         tournament_size=3,
         elitism=2,
         scoring=None,

@@ -22,7 +22,7 @@ X, y = load_iris(return_X_y=True)
 CV = StratifiedKFold(3, shuffle=True, random_state=0)
 STRATEGIES = {
     "genetic": (GeneticSearchCV, dict(population_size=4), "generation"),
-    "annealing": (AnnealingSearchCV, dict(n_chains=2), "chain"),
+    "annealing": (AnnealingSearchCV, dict(n_chains=2, n_initial_points=4), "chain"),
     "bayes": (BayesianSearchCV, dict(n_points=2, n_initial_points=4), "iteration"),
 }
 SVC_SPACE = {"C": Real(1e-2, 1e3, prior="log-uniform"),

@@ -103,7 +103,7 @@ refit_time_, multimetric_
     ...     SVC(), {"C": Real(1e-2, 1e2, prior="log-uniform")},
     ...     n_iter=8, n_chains=2, n_initial_points=4, cv=3, random_state=0,
     ... ).fit(X, y)
-    >>> sorted(set(search.cv_results_["chain"]))
+    >>> sorted(set(search.cv_results_["chain"].tolist()))
     [-1, 0, 1]
     """
 

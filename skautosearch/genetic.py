@@ -100,8 +100,8 @@ refit_time_, multimetric_
     ... ).fit(X, y)
     >>> len(search.cv_results_["params"])
     8
-    >>> sorted(set(search.cv_results_["generation"]))
-    [0, 1]
+    >>> sorted(set(search.cv_results_["generation"].tolist()))
+    [0, 1, 2]
     """
 
     _parameter_constraints: dict = {

@@ -19,6 +19,7 @@ from sklearn.model_selection._search import BaseSearchCV
 from sklearn.model_selection._split import _yields_constant_splits
 from sklearn.utils._param_validation import Interval
 
+from ._progress import progress_bar
 from .space import SearchSpace
 
 # Consecutive batches with no new candidate before a search is declared exhausted.
@@ -86,7 +87,7 @@ class _Evaluator:
         self.space = space
         self._evaluate_candidates = evaluate_candidates
         self._callback_ctx = callback_ctx
-        self._callbacks = search._callback_list()
+        self.callbacks = search._callback_list()
         self.scores = {}  # genome -> score used to guide the search
         self.n_batches = 0
         self.stop_reason = None
@@ -169,7 +170,8 @@ class _Evaluator:
         elif search.patience is not None and self._since_improvement >= search.patience:
             self.stop_reason = "patience"
         if any_new and hasattr(self, "results"):
-            if any(cb(search, self.results) for cb in self._callbacks):
+            # Every callback sees every batch, even once one has asked to stop.
+            if any([cb(search, self.results) for cb in self.callbacks]):
                 self.stop_reason = self.stop_reason or "callback"
 
 
@@ -315,8 +317,11 @@ class BaseSequentialSearchCV(BaseSearchCV):
             search_ctx = callback_ctx.subcontext(
                 task_name="search", max_subtasks=None
             ).call_on_fit_task_begin(estimator=self)
-        ev = _Evaluator(self, evaluate_candidates, space, search_ctx)
-        self._search(ev, rng)
+        with progress_bar(self) as bar:
+            ev = _Evaluator(self, evaluate_candidates, space, search_ctx)
+            if bar is not None:
+                ev.callbacks.append(bar)
+            self._search(ev, rng)
         if search_ctx is not None:
             search_ctx.call_on_fit_task_end(estimator=self)
         if not hasattr(ev, "results"):

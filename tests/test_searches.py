@@ -303,3 +303,11 @@ def test_importing_skautosearch_does_not_import_tensorflow():
     code = "import sys, skautosearch; print('tensorflow' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.stdout.strip() == "False", out.stderr
+
+
+@pytest.mark.parametrize("name", STRATEGIES)
+def test_verbose_draws_a_progress_bar_over_fits_with_the_best_score(name, capsys):
+    search = make(name, n_iter=6, verbose=1).fit(X, y)
+    err = capsys.readouterr().err
+    assert f"{type(search).__name__}:" in err and "/18" in err  # 6 candidates x 3 folds
+    assert f"best={search.best_score_:.4f}" in err

@@ -8,23 +8,35 @@ their next candidates from earlier scores, all speaking one search-space languag
 * :class:`BayesianSearchCV` — Bayesian optimisation (scikit-optimize).
 
 Importing this package does not import TensorFlow; :mod:`skautosearch.keras` and
-:mod:`skautosearch.compression` do.
+:mod:`skautosearch.compression` do. The public names are imported on first use, so
+that ``import skautosearch`` (and the ``skautosearch --help`` command) stays instant.
 """
 
-from skopt.space import Categorical, Integer, Real
-
-from .annealing import AnnealingSearchCV
-from .bayes import BayesianSearchCV
-from .genetic import GeneticSearchCV
+import importlib
 
 __version__ = "0.1.0.dev0"
 
-__all__ = [
-    "AnnealingSearchCV",
-    "BayesianSearchCV",
-    "Categorical",
-    "GeneticSearchCV",
-    "Integer",
-    "Real",
-    "__version__",
-]
+# Public name -> module that defines it.
+_EXPORTS = {
+    "AnnealingSearchCV": ".annealing",
+    "BayesianSearchCV": ".bayes",
+    "GeneticSearchCV": ".genetic",
+    "Categorical": ".space",
+    "Integer": ".space",
+    "Real": ".space",
+    "ProgressCallback": "._progress",
+}
+
+__all__ = sorted(_EXPORTS) + ["__version__"]
+
+
+def __getattr__(name):
+    if name in _EXPORTS:
+        value = getattr(importlib.import_module(_EXPORTS[name], __name__), name)
+        globals()[name] = value  # later look-ups skip __getattr__
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))

@@ -13,7 +13,7 @@ import warnings
 from abc import abstractmethod
 
 import numpy as np
-from sklearn.base import is_classifier
+from sklearn.base import clone, is_classifier
 from sklearn.model_selection import check_cv
 from sklearn.model_selection._search import BaseSearchCV
 from sklearn.model_selection._split import _yields_constant_splits
@@ -69,14 +69,22 @@ def _valid_param_names(estimator, subspace):
 
 
 def _check_param_names(estimator, space):
-    for subspace in space.subspaces:
+    for k, subspace in enumerate(space.subspaces):
         valid = _valid_param_names(estimator, subspace)
-        for param in subspace:
-            if param.name not in valid:
-                raise ValueError(
-                    f"Invalid parameter {param.name!r} in param_distributions for "
-                    f"estimator {estimator!r}. Valid parameters are: {sorted(valid)!r}."
-                )
+        unknown = [param.name for param in subspace if param.name not in valid]
+        if not unknown:
+            continue
+        # Some estimators accept names they do not list (SciKeras routes any
+        # ``model__*`` / ``fit__*``): ask set_params itself, on a clone, with the
+        # candidate at the middle of every dimension.
+        candidate = space.decode((k, tuple(p.from_unit(0.5) for p in subspace)))
+        try:
+            clone(estimator).set_params(**candidate)
+        except (ValueError, TypeError, AttributeError):
+            raise ValueError(
+                f"Invalid parameter {unknown[0]!r} in param_distributions for "
+                f"estimator {estimator!r}. Valid parameters are: {sorted(valid)!r}."
+            ) from None
 
 
 class _Evaluator:

@@ -215,7 +215,9 @@ def _make_param(name, value, where):
         return _Distribution(name, value)
     if isinstance(value, tuple):
         return _make_param(name, _tuple_dimension(name, value, where), where)
-    if isinstance(value, (list, np.ndarray)) and np.ndim(value) == 1:
+    # A list is categorical whatever it holds (tuples such as hidden_layer_sizes
+    # included), as in GridSearchCV; an array must be 1-d.
+    if isinstance(value, list) or (isinstance(value, np.ndarray) and value.ndim == 1):
         if len(value) == 0:
             raise ValueError(f"{where}[{name!r}] is an empty list: give at least one value.")
         return _Choice(name, value)

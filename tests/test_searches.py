@@ -311,3 +311,32 @@ def test_verbose_draws_a_progress_bar_over_fits_with_the_best_score(name, capsys
     err = capsys.readouterr().err
     assert f"{type(search).__name__}:" in err and "/18" in err  # 6 candidates x 3 folds
     assert f"best={search.best_score_:.4f}" in err
+
+
+class Routed(FitCounter):
+    """Accepts any ``model__*`` parameter without listing it, as SciKeras does."""
+
+    def set_params(self, **params):
+        routed = {k: v for k, v in params.items() if k.startswith("model__")}
+        self.routed_ = routed
+        return super().set_params(**{k: v for k, v in params.items() if k not in routed})
+
+
+def test_parameters_an_estimator_accepts_without_listing_them_are_searchable():
+    search = make("genetic", Routed(), {"model__units": Integer(1, 8), "c": [1.0]}, n_iter=4)
+    search.fit(X, y)
+    assert len(search.cv_results_["params"]) == 4
+    with pytest.raises(ValueError, match="Invalid parameter 'units'"):
+        make("genetic", Routed(), {"units": Integer(1, 8)}).fit(X, y)
+
+
+def test_public_names_load_lazily_and_star_import_works():
+    import subprocess
+    import sys
+
+    code = ("import sys, skautosearch; assert 'skopt' not in sys.modules; "
+            "from skautosearch import *; print(sorted(n for n in dir() if n[0].isupper()))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.stdout.split() == ["['AnnealingSearchCV',", "'BayesianSearchCV',",
+                                  "'Categorical',", "'GeneticSearchCV',", "'Integer',",
+                                  "'ProgressCallback',", "'Real']"], out.stderr

@@ -100,3 +100,9 @@ def test_unsupported_value_type_names_parameter_and_type():
         SearchSpace({"C": 1.0})
     with pytest.raises(TypeError, match="'kernel'.*type str"):
         SearchSpace({"kernel": "rbf"})
+
+
+def test_a_list_of_tuples_is_categorical_as_in_grid_search():
+    space = SearchSpace({"hidden_layer_sizes": [(32,), (64, 32), (16, 16)]})
+    values = {space.decode(g)["hidden_layer_sizes"] for g in space.sample(30, rng())}
+    assert values == {(32,), (64, 32), (16, 16)}

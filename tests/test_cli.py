@@ -6,7 +6,12 @@ import sys
 
 import numpy as np
 import pytest
+from scipy.stats import loguniform
+from sklearn.datasets import load_iris
+from sklearn.model_selection import GridSearchCV, RandomizedSearchCV, StratifiedKFold
+from sklearn.svm import SVC
 
+from skautosearch import cli
 from skautosearch.cli import ESTIMATORS, main
 
 # A tiny run: iris, 2 folds, 4 candidates per search, grid of 16 (--quick).
@@ -82,9 +87,22 @@ def test_csv_errors_exit_2_with_one_line(capsys, csv_file, tmp_path):
     holes = csv_file(rows, "holes.csv")
     assert "'x1' has missing values" in _error_line(
         capsys, ["--dataset", holes, "--target", "label"])
+    rows = _table()
+    rows[5][1] = "NA"
+    assert "'x2' has missing values" in _error_line(
+        capsys, ["--dataset", csv_file(rows, "na.csv"), "--target", "label"])
     assert "header has 4" in _error_line(
         capsys, ["--dataset", csv_file([["a", "b", "c", "d"], ["1", "2"]], "short.csv"),
                  "--target", "d"])
+
+
+def test_keras_estimator_without_the_extra_exits_2(capsys, monkeypatch):
+    import skautosearch
+
+    monkeypatch.delattr(skautosearch, "keras", raising=False)
+    monkeypatch.setitem(sys.modules, "skautosearch.keras", None)
+    line = _error_line(capsys, ["--estimator", "keras-mlp", "--dataset", "iris"])
+    assert "pip install skautosearch[keras]" in line
 
 
 def test_help_explains_every_option(capsys):
@@ -205,3 +223,53 @@ def test_module_entry_point_runs_without_tensorflow(tmp_path):
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 2
     assert proc.stderr.count("\n") == 1 and "unknown dataset 'nope'" in proc.stderr
+
+
+def test_repeated_warnings_are_counted_on_one_line(tmp_path, capsys):
+    argv = ["--dataset", "iris", "--estimator", "mlp", "--strategies", "random",
+            "--quick", "--cv", "2", "--n-iter", "3", "--no-progress",
+            "--output", str(tmp_path)]
+    assert main(argv) == 0
+    lines = [line for line in capsys.readouterr().err.splitlines()
+             if "ConvergenceWarning" in line]
+    assert len(lines) == 1
+    assert lines[0].startswith("RandomizedSearchCV: ")
+    assert 1 <= int(lines[0].split(": ")[1].split(" x ")[0]) <= 6
+
+
+@pytest.mark.parametrize("chunked_name", ["grid", "random"])
+def test_chunked_searches_match_scikit_learn(chunked_name):
+    # The command evaluates GridSearchCV's and RandomizedSearchCV's candidates in
+    # chunks to draw progress; the results must be scikit-learn's own.
+    X, y = load_iris(return_X_y=True)
+    cv = StratifiedKFold(2, shuffle=True, random_state=0)
+    if chunked_name == "grid":
+        args = (SVC(), {"C": [0.01, 0.1, 1, 10, 100], "gamma": [0.01, 0.1]})
+        kwargs = dict(cv=cv)
+        ours, theirs = cli._ChunkedGridSearchCV, GridSearchCV
+        expected_calls = [4, 8, 10]
+    else:
+        args = (SVC(), {"C": loguniform(1e-2, 1e2), "gamma": [0.01, 0.1]})
+        kwargs = dict(cv=cv, n_iter=9, random_state=0)
+        ours, theirs = cli._ChunkedRandomizedSearchCV, RandomizedSearchCV
+        expected_calls = [4, 8, 9]
+    calls = []
+    chunked = ours(*args, **kwargs)
+    chunked.progress = lambda search, results: calls.append(len(results["params"]))
+    chunked.fit(X, y)
+    reference = theirs(*args, **kwargs).fit(X, y)
+    assert calls == expected_calls  # one progress update per chunk of 4
+    assert chunked.cv_results_["params"] == reference.cv_results_["params"]
+    for key in ["mean_test_score", "rank_test_score", "split1_test_score"]:
+        np.testing.assert_array_equal(chunked.cv_results_[key],
+                                      reference.cv_results_[key])
+    assert chunked.best_params_ == reference.best_params_
+
+
+def test_docstring_examples_run():
+    import doctest
+
+    from skautosearch import cli as module
+
+    failures, tried = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
+    assert tried > 0 and failures == 0

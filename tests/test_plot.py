@@ -60,7 +60,8 @@ def test_convergence_has_title_labels_and_one_legend_entry_per_search(grid, rand
     assert labels[1].startswith("random: ") and labels[1].endswith("after 12 fits")
     assert labels[2] == "grid best"
     low, high = ax.get_ylim()
-    assert low < min(grid.best_score_, randomized.best_score_) and high > grid.best_score_
+    assert low < min(grid.best_score_, randomized.best_score_)
+    assert high > grid.best_score_
 
 
 def test_convergence_lines_are_the_best_so_far(grid):
@@ -122,13 +123,18 @@ def test_generations_plots_best_mean_worst_per_generation():
     assert lines["mean"] == pytest.approx([0.4, 0.7])
 
 
-def test_annealing_plots_each_chain_and_the_temperature():
-    search = _Fitted(mean_test_score=[0.3, 0.4, 0.5, 0.45, 0.6, 0.2],
-                     step=[0, 0, 1, 1, 2, 2], chain=[0, 1, 0, 1, 0, 1],
-                     temperature=[1.0, 1.0, 0.1, 0.1, 0.001, 0.001])
+def test_annealing_plots_the_initial_sample_each_chain_and_the_temperature():
+    search = _Fitted(mean_test_score=[0.3, 0.4, 0.35, 0.5, 0.45, 0.6, 0.2],
+                     step=[0, 0, 0, 1, 1, 2, 2], chain=[-1, -1, -1, 0, 1, 0, 1],
+                     temperature=[1.0, 1.0, 1.0, 0.1, 0.1, 0.001, 0.001])
     score_ax, temp_ax = plot.plot_annealing(search)
+    legend = [t.get_text() for t in score_ax.get_legend().get_texts()]
+    assert legend == ["initial sample", "chain 0", "chain 1", "best"]
     assert [line.get_label() for line in score_ax.lines] == ["chain 0", "chain 1"]
-    assert score_ax.lines[1].get_ydata().tolist() == [0.4, 0.45, 0.2]
+    assert score_ax.lines[1].get_ydata().tolist() == [0.45, 0.2]
+    initial = score_ax.collections[0].get_offsets()
+    assert initial[:, 1].tolist() == [0.3, 0.4, 0.35]
+    assert temp_ax.lines[0].get_ydata().tolist() == [1.0, 0.1, 0.001]
     assert temp_ax.get_ylabel() == "temperature" and temp_ax.get_xlabel() == "step"
     assert temp_ax.get_yscale() == "log"  # three decades
 
@@ -150,6 +156,7 @@ def test_core_searches_plot():
     generations = sorted(set(genetic.cv_results_["generation"]))
     assert len(generations) > 1
     assert ax.lines[0].get_xdata().tolist() == generations
+    annealing.set_params(n_initial_points=3)
     score_ax, _ = plot.plot_annealing(annealing.fit(X, y))
     assert len(score_ax.lines) == annealing.n_chains
     axes = plot.plot_parameters(genetic)
@@ -160,3 +167,12 @@ def test_without_matplotlib_the_error_names_the_extra(grid, monkeypatch):
     monkeypatch.setitem(sys.modules, "matplotlib.pyplot", None)
     with pytest.raises(ImportError, match=r"pip install skautosearch\[plot\]"):
         plot.plot_convergence(grid)
+
+
+def test_docstring_examples_run():
+    import doctest
+
+    from skautosearch import plot as module
+
+    failures, tried = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
+    assert tried > 0 and failures == 0

@@ -58,7 +58,9 @@ def test_progress_bar_only_when_verbose():
     quiet.verbose = 0
     with progress_bar(quiet) as bar:
         assert bar is None
-    with progress_bar(_Search(), file=io.StringIO()) as bar:
+    out = io.StringIO()
+    with progress_bar(_Search(), file=out) as bar:
+        assert "0/12" in out.getvalue()  # drawn, and timing, from the start
         bar(_Search(), _results([0.1, 0.2]))
     assert bar.n_fits_ == 6 and bar._bar is None  # closed on exit
 
@@ -98,3 +100,12 @@ def test_sklearn_progressbar_callback_runs_with_a_core_search():
                                   plain.cv_results_["mean_test_score"])
     # GridSearchCV is the reference: the same callback works there too.
     GridSearchCV(SVC(), SPACE, cv=2).set_callbacks(callback.ProgressBar()).fit(X, y)
+
+
+def test_docstring_examples_run():
+    import doctest
+
+    from skautosearch import _progress as module
+
+    failures, tried = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
+    assert tried > 0 and failures == 0

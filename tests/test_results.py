@@ -131,3 +131,12 @@ def test_core_strategy_columns_reach_the_dataframe():
     df = to_dataframe(search)
     assert df.columns[:2].tolist() == ["batch", "generation"]
     assert len(df) == 4
+
+
+def test_docstring_examples_run():
+    import doctest
+
+    from skautosearch import results as module
+
+    failures, tried = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
+    assert tried > 0 and failures == 0

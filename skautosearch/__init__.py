@@ -27,7 +27,16 @@ _EXPORTS = {
     "ProgressCallback": "._progress",
 }
 
-__all__ = sorted(_EXPORTS) + ["__version__"]
+__all__ = [
+    "AnnealingSearchCV",
+    "BayesianSearchCV",
+    "Categorical",
+    "GeneticSearchCV",
+    "Integer",
+    "ProgressCallback",
+    "Real",
+    "__version__",
+]
 
 
 def __getattr__(name):

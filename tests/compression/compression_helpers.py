@@ -17,29 +17,53 @@ def _wrapper(scikeras):
 def make_mlp(hidden=(16,), epochs=1, scikeras=False, **kwargs):
     KerasClassifier = _wrapper(scikeras)
 
-    return KerasClassifier(mlp, model__hidden=hidden, loss="sparse_categorical_crossentropy",
-                           optimizer="adam", epochs=epochs, verbose=0, random_state=0, **kwargs)
+    return KerasClassifier(
+        mlp,
+        model__hidden=hidden,
+        loss="sparse_categorical_crossentropy",
+        optimizer="adam",
+        epochs=epochs,
+        verbose=0,
+        random_state=0,
+        **kwargs,
+    )
 
 
 def make_cnn(filters=(4, 8), dense=16, epochs=1, scikeras=False):
     KerasClassifier = _wrapper(scikeras)
 
-    return KerasClassifier(cnn, model__filters=filters, model__dense=dense,
-                           loss="sparse_categorical_crossentropy", optimizer="adam",
-                           epochs=epochs, verbose=0, random_state=0)
+    return KerasClassifier(
+        cnn,
+        model__filters=filters,
+        model__dense=dense,
+        loss="sparse_categorical_crossentropy",
+        optimizer="adam",
+        epochs=epochs,
+        verbose=0,
+        random_state=0,
+    )
 
 
 def make_sequential(layers, epochs=1, n_features=64, n_classes=10):
     """A keras.wrappers classifier over a fixed Sequential stack."""
 
     def build(X, y):
-        model = keras.Sequential([keras.Input((n_features,)), *[keras.layers.deserialize(
-            keras.layers.serialize(layer)) for layer in layers],
-            keras.layers.Dense(n_classes, activation="softmax", name="output")])
+        model = keras.Sequential(
+            [
+                keras.Input((n_features,)),
+                *[
+                    keras.layers.deserialize(keras.layers.serialize(layer))
+                    for layer in layers
+                ],
+                keras.layers.Dense(n_classes, activation="softmax", name="output"),
+            ]
+        )
         model.compile(loss="categorical_crossentropy", optimizer="adam")
         return model
 
-    return keras.wrappers.SKLearnClassifier(model=build, fit_kwargs={"epochs": epochs, "verbose": 0})
+    return keras.wrappers.SKLearnClassifier(
+        model=build, fit_kwargs={"epochs": epochs, "verbose": 0}
+    )
 
 
 def kernels(model):

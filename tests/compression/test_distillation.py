@@ -30,7 +30,9 @@ def test_student_learns_from_the_teacher(digits):
     lie = (y + 1) % 10
     assert np.mean(taught.predict(X) == lie) > np.mean(taught.predict(X) == y) + 0.2
     assert np.mean(alone.predict(X) == y) > np.mean(alone.predict(X) == lie) + 0.2
-    assert taught.compression_report_["before"]["n_params"] is None  # not a Keras teacher
+    assert (
+        taught.compression_report_["before"]["n_params"] is None
+    )  # not a Keras teacher
 
 
 def test_unfitted_teacher_is_cloned_and_fitted(digits):

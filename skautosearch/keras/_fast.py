@@ -1,0 +1,281 @@
+"""Per-process speed machinery for Keras fits: model reuse and thread control.
+
+Most of a small Keras model's fit is fixed cost: tracing the train and predict
+functions (see ``benchmarks/RESULTS.md``).  This module keeps compiled, traced
+models in a per-process pool and lends one to each new fit of the same
+architecture.  A lent model first receives the initial weights (and seed-generator
+and optimizer state) of a freshly built model, so its fit is exactly the fit of
+that fresh model: building and compiling a model is cheap, tracing is not.
+
+A lent model belongs to its estimator until the estimator is garbage collected
+(``weakref.finalize``), so a model that someone can still reach is never
+reset under their feet: the ``best_estimator_`` of a search keeps its model,
+the throw-away clones of cross-validation give theirs back.
+"""
+
+import os
+import threading
+import weakref
+from collections import OrderedDict
+from contextlib import contextmanager
+
+import numpy as np
+
+__all__ = ["configure_threads", "model_pool_info", "clear_model_pool"]
+
+_MAX_IDLE = 16  # idle models kept per process, over all architectures
+_THREAD_ENV = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
+
+
+def _env_thread_limit():
+    """Thread limit joblib's loky backend gives its workers, or None."""
+    for name in ("SKAUTOSEARCH_TF_THREADS",) + _THREAD_ENV:
+        value = os.environ.get(name, "")
+        if value.isdigit() and int(value) > 0:
+            return int(value)
+    return None
+
+
+def configure_threads(n_threads=None):
+    """Limit TensorFlow's intra- and inter-op thread pools in this process.
+
+    joblib's loky backend starts each worker with ``OMP_NUM_THREADS`` (and the
+    BLAS variables) set to ``cpu_count // n_jobs``, but TensorFlow ignores these
+    and starts one thread per core in every worker, which oversubscribes the
+    machine.  ``skautosearch.keras`` calls this function when it is imported, so
+    each worker that unpickles a Keras estimator sizes TensorFlow's pools from
+    those variables.  TensorFlow only accepts the setting before it runs its
+    first operation; later calls change nothing and return False.
+
+    Parameters
+    ----------
+    n_threads : int or None, default=None
+        Threads for TensorFlow's intra-op pool (the inter-op pool gets
+        ``min(2, n_threads)``).  None reads ``SKAUTOSEARCH_TF_THREADS``, then
+        ``OMP_NUM_THREADS``, ``MKL_NUM_THREADS``, ``OPENBLAS_NUM_THREADS``; if
+        none is set, TensorFlow keeps its defaults.
+
+    Returns
+    -------
+    applied : bool
+        Whether the limit was applied.
+
+    Examples
+    --------
+    >>> from skautosearch.keras import configure_threads
+    >>> configure_threads(None) in (True, False)
+    True
+    """
+    if n_threads is None:
+        n_threads = _env_thread_limit()
+    if n_threads is None:
+        return False
+    import tensorflow as tf
+
+    try:
+        tf.config.threading.set_intra_op_parallelism_threads(int(n_threads))
+        tf.config.threading.set_inter_op_parallelism_threads(min(2, int(n_threads)))
+    except RuntimeError:  # TensorFlow's runtime is already initialised
+        return False
+    return True
+
+
+@contextmanager
+def seeded(seed):
+    """Seed Python, NumPy, TensorFlow and Keras for one fit, then restore them.
+
+    SciKeras's own context manager restores Python, NumPy and TensorFlow but
+    not Keras 3's global ``SeedGenerator`` (used by unseeded random ops), so a
+    seeded fit would still leave Keras's global stream advanced.  This one
+    saves and restores that too.
+    """
+    from keras.src.backend.common import global_state
+    from scikeras.utils.random_state import tensorflow_random_state
+
+    key = "global_seed_generator"
+    saved = global_state.get_global_attribute(key)
+    global_state.set_global_attribute(key, None)
+    try:
+        with tensorflow_random_state(seed):
+            yield
+    finally:
+        global_state.set_global_attribute(key, saved)
+
+
+class _ModelPool:
+    """Idle compiled models, keyed by architecture signature (LRU)."""
+
+    def __init__(self, max_idle=_MAX_IDLE):
+        self.max_idle = max_idle
+        self._idle = OrderedDict()  # signature -> list of models
+        self._lock = threading.Lock()
+        self.hits = 0
+        self.misses = 0
+
+    def take(self, signature):
+        with self._lock:
+            models = self._idle.get(signature)
+            if not models:
+                self.misses += 1
+                return None
+            self._idle.move_to_end(signature)
+            self.hits += 1
+            model = models.pop()
+            if not models:
+                del self._idle[signature]
+            return model
+
+    def give_back(self, signature, model):
+        with self._lock:
+            self._idle.setdefault(signature, []).append(model)
+            self._idle.move_to_end(signature)
+            while sum(len(m) for m in self._idle.values()) > self.max_idle:
+                oldest = next(iter(self._idle))
+                self._idle[oldest].pop(0)
+                if not self._idle[oldest]:
+                    del self._idle[oldest]
+
+    def clear(self):
+        with self._lock:
+            self._idle.clear()
+            self.hits = self.misses = 0
+
+    def info(self):
+        with self._lock:
+            return {
+                "hits": self.hits,
+                "misses": self.misses,
+                "idle_models": sum(len(m) for m in self._idle.values()),
+                "architectures": len(self._idle),
+            }
+
+
+_POOL = _ModelPool()
+
+
+def model_pool_info():
+    """Return counters of this process's pool of reusable Keras models.
+
+    Returns
+    -------
+    info : dict
+        ``hits`` (fits that reused a traced model), ``misses`` (fits that had
+        to trace a new one), ``idle_models`` and ``architectures`` (idle models
+        and distinct architectures held now).
+
+    Examples
+    --------
+    >>> from skautosearch.keras import model_pool_info
+    >>> sorted(model_pool_info())
+    ['architectures', 'hits', 'idle_models', 'misses']
+    """
+    return _POOL.info()
+
+
+def clear_model_pool():
+    """Drop every idle model of this process's pool and reset its counters.
+
+    Examples
+    --------
+    >>> from skautosearch.keras import clear_model_pool, model_pool_info
+    >>> clear_model_pool()
+    >>> model_pool_info()["idle_models"]
+    0
+    """
+    _POOL.clear()
+
+
+def _strip_names(obj):
+    """Config without the auto-numbered names that differ between builds."""
+    if isinstance(obj, dict):
+        return tuple(
+            sorted(
+                (k, _strip_names(v))
+                for k, v in obj.items()
+                if k not in ("name", "build_config", "compile_config")
+            )
+        )
+    if isinstance(obj, (list, tuple)):
+        return tuple(_strip_names(v) for v in obj)
+    return repr(obj)
+
+
+def _optimizer_signature(optimizer):
+    config = dict(optimizer.get_config())
+    learning_rate = config.pop("learning_rate", None)
+    if not isinstance(learning_rate, (float, int, np.floating)):
+        # A schedule is part of the traced function: it must match exactly.
+        config["learning_rate"] = learning_rate
+    return (type(optimizer).__qualname__, _strip_names(config))
+
+
+def architecture_signature(model, builder):
+    """Hashable description of everything a traced train step depends on.
+
+    Returns None for models this module does not reuse (subclassed models,
+    models without a serialisable config, uncompiled models).
+    """
+    try:
+        layers = tuple(
+            (
+                type(layer).__module__,
+                type(layer).__qualname__,
+                _strip_names(layer.get_config()),
+            )
+            for layer in model._flatten_layers(include_self=False)
+        )
+        compile_config = dict(model._compile_config.config)
+        compile_config.pop("optimizer", None)
+        return (
+            builder,
+            type(model).__qualname__,
+            layers,
+            tuple((tuple(v.shape), str(v.dtype), v.trainable) for v in model.variables),
+            _optimizer_signature(model.optimizer),
+            _strip_names(compile_config),
+        )
+    except Exception:  # noqa: BLE001 - any failure means "do not reuse"
+        return None
+
+
+def _copy_state(source, target):
+    """Give ``target`` the exact variable state of the fresh model ``source``."""
+    source.optimizer.build(source.trainable_variables)
+    pairs = list(zip(source.variables, target.variables))
+    pairs += list(zip(source.optimizer.variables, target.optimizer.variables))
+    if len(source.variables) != len(target.variables) or len(
+        source.optimizer.variables
+    ) != len(target.optimizer.variables):
+        return False
+    if any(tuple(s.shape) != tuple(t.shape) for s, t in pairs):
+        return False
+    for s, t in pairs:
+        t.assign(s.value)
+    for metric in target.metrics:
+        metric.reset_state()
+    target.stop_training = False
+    return True
+
+
+def lease_model(fresh, builder, owner):
+    """Return a traced model in the state of ``fresh``, owned by ``owner``.
+
+    ``fresh`` is a newly built and compiled model.  If the pool holds an idle
+    model of the same architecture, that model gets ``fresh``'s state and is
+    returned; otherwise ``fresh`` itself is returned.  Either way the returned
+    model goes back to the pool when ``owner`` is garbage collected.
+    """
+    signature = architecture_signature(fresh, builder)
+    if signature is None:
+        return fresh
+    model = _POOL.take(signature)
+    # A lent model may have been changed since (e.g. keras.distillation freezes its
+    # teacher with ``trainable = False``): reuse it only if it still matches.
+    if (
+        model is None
+        or architecture_signature(model, builder) != signature
+        or not _copy_state(fresh, model)
+    ):
+        model = fresh
+    weakref.finalize(owner, _POOL.give_back, signature, model)
+    return model

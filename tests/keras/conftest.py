@@ -1,0 +1,35 @@
+"""Tiny data and estimators shared by the Keras tests."""
+
+import numpy as np
+import pytest
+
+pytest.importorskip("tensorflow")
+pytest.importorskip("scikeras")
+
+
+@pytest.fixture(scope="session")
+def digits():
+    """240 digits rows in [0, 1], float32, all ten classes."""
+    from sklearn.datasets import load_digits
+
+    X, y = load_digits(return_X_y=True)
+    return (X[:240] / 16.0).astype(np.float32), y[:240]
+
+
+@pytest.fixture(scope="session")
+def easy_binary():
+    """Two classes a single unit separates, rows sorted by class."""
+    rng = np.random.RandomState(0)
+    y = np.repeat([0, 1], 60)
+    X = (rng.normal(size=(120, 4)) * 0.1 + y[:, None] * 2.0 - 1.0).astype(np.float32)
+    return X, y
+
+
+@pytest.fixture(autouse=True)
+def no_global_tensorflow_state_left_behind():
+    """Every Keras test must leave TensorFlow's op determinism as it found it."""
+    from tensorflow.python.framework import config
+
+    before = config.is_op_determinism_enabled()
+    yield
+    assert config.is_op_determinism_enabled() == before, "op determinism left changed"

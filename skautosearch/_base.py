@@ -8,6 +8,7 @@ stop. Cross-validation, scoring, refit and ``cv_results_`` stay scikit-learn's.
 """
 
 import numbers
+import re
 import time
 import warnings
 from abc import abstractmethod
@@ -156,6 +157,12 @@ class _Evaluator:
             scores = [-np.inf] * len(batch)
         else:
             column = self.search._guiding_column(self.results)
+            if not hasattr(self.search, "n_splits_"):
+                # scikit-learn < 1.7 sets it only after the search; progress needs it.
+                metric = column[len("mean_test_"):]
+                self.search.n_splits_ = sum(
+                    1 for key in self.results if re.fullmatch(rf"split\d+_test_{metric}", key)
+                )
             scores = np.asarray(self.results[column][-len(batch):], dtype=float)
             scores = np.where(np.isfinite(scores), scores, -np.inf)
         if ctx is not None:
@@ -325,7 +332,7 @@ class BaseSequentialSearchCV(BaseSearchCV):
             search_ctx = callback_ctx.subcontext(
                 task_name="search", max_subtasks=None
             ).call_on_fit_task_begin(estimator=self)
-        with progress_bar(self) as bar:
+        with progress_bar(self, total=self._expected_fits()) as bar:
             ev = _Evaluator(self, evaluate_candidates, space, search_ctx)
             if bar is not None:
                 ev.callbacks.append(bar)
@@ -340,6 +347,20 @@ class BaseSequentialSearchCV(BaseSearchCV):
             ) from ev.last_error
         self.n_batches_ = ev.n_batches
         self.stop_reason_ = ev.stop_reason or "strategy"
+
+    def _expected_fits(self):
+        """``n_iter`` x folds for the progress bar, or None if the folds need the data.
+
+        scikit-learn >= 1.7 has set ``n_splits_`` by now; older versions have not.
+        """
+        n_splits = getattr(self, "n_splits_", None)
+        if n_splits is None:
+            try:
+                cv = check_cv(self.cv, classifier=is_classifier(self.estimator))
+                n_splits = cv.get_n_splits()
+            except (TypeError, ValueError):
+                return None
+        return self.n_iter * n_splits
 
     @abstractmethod
     def _search(self, ev, rng):

@@ -152,7 +152,7 @@ class _Evaluator:
                 raise
             # scikit-learn raises when every fit of one call failed; for a sequential
             # search that is one bad batch, not a bad search. Earlier results are kept.
-            warnings.warn(f"Every fit of batch {self.n_batches - 1} failed: {exc}")
+            warnings.warn(f"Every fit of batch {self.n_batches - 1} failed: {exc}", stacklevel=2)
             self.last_error = exc
             scores = [-np.inf] * len(batch)
         else:

@@ -6,8 +6,8 @@ import warnings
 
 import keras
 import numpy as np
-import scipy.sparse as sp
 import scikeras.wrappers as _skw
+import scipy.sparse as sp
 from scikeras._utils import route_params
 from sklearn.exceptions import DataConversionWarning
 from sklearn.utils import ClassifierTags, RegressorTags
@@ -71,7 +71,7 @@ def _keyword_defaults(func):
     }
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _optimizer_class_named(name):
     # keras.optimizers.get builds an optimizer (and its variables): once a name.
     try:

@@ -106,6 +106,7 @@ class _Evaluator:
         self._start = time.monotonic()
         self._space_size = space.size()
         self.last_error = None
+        self.results = None  # what evaluate_candidates returned last; None until a batch succeeds
 
     @property
     def remaining(self):
@@ -184,7 +185,7 @@ class _Evaluator:
             self.stop_reason = "max_time"
         elif search.patience is not None and self._since_improvement >= search.patience:
             self.stop_reason = "patience"
-        if any_new and hasattr(self, "results"):
+        if any_new and self.results is not None:
             # Every callback sees every batch, even once one has asked to stop.
             if any([cb(search, self.results) for cb in self.callbacks]):
                 self.stop_reason = self.stop_reason or "callback"
@@ -339,7 +340,7 @@ class BaseSequentialSearchCV(BaseSearchCV):
             self._search(ev, rng)
         if search_ctx is not None:
             search_ctx.call_on_fit_task_end(estimator=self)
-        if not hasattr(ev, "results"):
+        if ev.results is None:
             # Every batch failed whole, so scikit-learn recorded nothing to choose from.
             raise ValueError(
                 f"Every one of the {len(ev.scores)} candidates failed to fit or score; "

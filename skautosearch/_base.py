@@ -7,19 +7,24 @@ candidates x folds), answers repeats from memory, keeps the budget and decides w
 stop. Cross-validation, scoring, refit and ``cv_results_`` stay scikit-learn's.
 """
 
+import contextlib
 import numbers
-import re
+import os
+import threading
 import time
-import warnings
 from abc import abstractmethod
 
 import numpy as np
 from sklearn.base import clone, is_classifier
+from sklearn.model_selection import _search as _sk_search
 from sklearn.model_selection import check_cv
 from sklearn.model_selection._search import BaseSearchCV
 from sklearn.model_selection._split import _yields_constant_splits
+from sklearn.utils import indexable
 from sklearn.utils._param_validation import Interval
 
+from . import _journal
+from ._dispatch import Task, run_tasks
 from ._progress import progress_bar
 from .space import SearchSpace
 
@@ -88,25 +93,112 @@ def _check_param_names(estimator, space):
             ) from None
 
 
-class _Evaluator:
-    """Budget, memory and stopping rules around scikit-learn's ``evaluate_candidates``."""
+class _Answered(dict):
+    """A candidate's parameters, carrying its per-split results already computed."""
 
-    def __init__(self, search, evaluate_candidates, space, callback_ctx):
+    __slots__ = ("outs",)
+
+
+# Keys our fits add to scikit-learn's ``_fit_and_score`` output; not for scikit-learn.
+_OWN_KEYS = ("failure_reason", "costs")
+_original_fit_and_score = _sk_search._fit_and_score
+_answering_lock = threading.Lock()
+_answering_depth = 0
+
+
+def _answer_or_fit(*args, parameters, split_progress, **kwargs):
+    """``_fit_and_score`` for scikit-learn's ``evaluate_candidates``: answers known fits.
+
+    Parameters of any other kind (another search running meanwhile) are fitted as usual.
+    """
+    if isinstance(parameters, _Answered):
+        return dict(parameters.outs[split_progress[0]])
+    return _original_fit_and_score(
+        *args, parameters=parameters, split_progress=split_progress, **kwargs
+    )
+
+
+@contextlib.contextmanager
+def _answering():
+    """Let scikit-learn's ``evaluate_candidates`` record fits our evaluator already ran.
+
+    The fits ran through :mod:`skautosearch._dispatch`; scikit-learn still formats
+    ``cv_results_``, picks the best candidate and refits it, from the same outputs its
+    own ``_fit_and_score`` would have returned.
+    """
+    global _answering_depth
+    with _answering_lock:
+        _answering_depth += 1
+        _sk_search._fit_and_score = _answer_or_fit
+    try:
+        yield
+    finally:
+        with _answering_lock:
+            _answering_depth -= 1
+            if _answering_depth == 0:
+                _sk_search._fit_and_score = _original_fit_and_score
+
+
+def _sklearn_out(out):
+    return {key: value for key, value in out.items() if key not in _OWN_KEYS}
+
+
+class _FitInputs:
+    """What every fit of a search needs, prepared as ``BaseSearchCV.fit`` prepares it."""
+
+    def __init__(self, search, X, y, params):
+        self.X, self.y = indexable(X, y)
+        routed = search._get_routed_params_for_fit(params)
+        scorers, _ = search._get_scorers()
+        self.estimator = clone(search.estimator)
+        cv = check_cv(search.cv, self.y, classifier=is_classifier(self.estimator))
+        self.splits = list(cv.split(self.X, self.y, **routed.splitter.split))
+        self.fit_kwargs = dict(
+            scorer=scorers,
+            fit_params=routed.estimator.fit,
+            score_params=routed.scorer.score,
+            return_train_score=search.return_train_score,
+            return_n_test_samples=True,
+            return_times=True,
+            return_parameters=False,
+            error_score=search.error_score,
+            verbose=search.verbose,
+        )
+
+    def fingerprint(self, search):
+        return _journal.fingerprint(
+            self.estimator, self.X, self.y, self.splits, scoring=search.scoring,
+            error_score=search.error_score, return_train_score=search.return_train_score,
+        )
+
+
+class _Evaluator:
+    """Budget, memory, journal and stopping rules around the fits of each batch.
+
+    Each batch's new (candidate, split) fits are answered from the checkpoint journal
+    when it has them and run through :func:`skautosearch._dispatch.run_tasks`
+    otherwise; every result is journaled as it arrives. All candidates are handed to
+    scikit-learn's ``evaluate_candidates`` once, at the end (see :func:`_answering`).
+    """
+
+    def __init__(self, search, space, inputs, journal, callback_ctx):
         self.search = search
         self.space = space
-        self._evaluate_candidates = evaluate_candidates
+        self.inputs = inputs
+        self.journal = journal
         self._callback_ctx = callback_ctx
         self.callbacks = search._callback_list()
         self.scores = {}  # genome -> score used to guide the search
+        self.records = []  # (params, outs per split, more_results row), evaluation order
         self.n_batches = 0
+        self.n_replayed = 0
         self.stop_reason = None
         self.best = -np.inf
         self._stalled = 0
         self._since_improvement = 0
         self._start = time.monotonic()
         self._space_size = space.size()
-        self.last_error = None
-        self.results = None  # what evaluate_candidates returned last; None until a batch succeeds
+        self.results = None  # cv_results_ so far, formatted for callbacks only
 
     @property
     def remaining(self):
@@ -133,42 +225,78 @@ class _Evaluator:
         return np.array([self.scores.get(g, np.nan) for g in genomes])
 
     def _run_batch(self, batch, more_results, rows):
-        more = {key: [values[i] for i in rows] for key, values in more_results.items()}
-        more["batch"] = [self.n_batches] * len(batch)
+        params = [self.space.decode(g) for g in batch]
+        outs = self._fit(params)
+        for row, candidate_params, candidate_outs in zip(rows, params, outs):
+            more = {key: values[row] for key, values in more_results.items()}
+            more["batch"] = self.n_batches
+            reasons = [out.get("failure_reason") for out in candidate_outs]
+            more["failure_reason"] = next((r for r in reasons if r), "")
+            self.records.append((candidate_params, candidate_outs, more))
+        self.n_batches += 1
+        metric = self.search._guiding_metric()
+        self.scores.update(zip(batch, (_mean_score(o, metric) for o in outs)))
+        if self.callbacks:
+            self.results = self.format_results()
+
+    def _fit(self, params):
+        """Per-split outputs of every candidate in ``params``: journaled, else fitted."""
+        inputs, journal = self.inputs, self.journal
+        n_splits = len(inputs.splits)
+        keys = [_journal.params_key(p) for p in params] if journal is not None else None
+        outs = [[None] * n_splits for _ in params]
+        tasks = []
+        for c, candidate in enumerate(params):
+            for s, (train, test) in enumerate(inputs.splits):
+                answer = journal.answer(keys[c], s) if journal is not None else None
+                if answer is not None:
+                    outs[c][s] = answer
+                    self.n_replayed += 1
+                else:
+                    tasks.append(Task(c, len(params), s, n_splits, candidate, train, test))
+
+        def record(task, out):
+            outs[task.candidate][task.split] = out
+            if journal is not None:
+                journal.append(keys[task.candidate], task.split, out)
+
+        search = self.search
+        run_tasks(
+            tasks, inputs.estimator, inputs.X, inputs.y, inputs.fit_kwargs,
+            n_jobs=search._n_jobs_for_fits, pre_dispatch=search.pre_dispatch,
+            timeout=search.candidate_timeout, on_result=record,
+        )
+        return outs
+
+    def format_results(self):
+        """``cv_results_`` of the candidates so far, as scikit-learn formats them."""
+        params = [p for p, _, _ in self.records]
+        outs = [_sklearn_out(out) for _, candidate_outs, _ in self.records
+                for out in candidate_outs]
+        more = {key: [row[key] for _, _, row in self.records] for key in self.records[0][2]}
+        return self.search._format_results(params, len(self.inputs.splits), outs, more)
+
+    def commit(self, evaluate_candidates):
+        """Hand every candidate, with its results, to scikit-learn's bookkeeping."""
+        answered = []
+        for params, outs, _ in self.records:
+            candidate = _Answered(params)
+            candidate.outs = [_sklearn_out(out) for out in outs]
+            answered.append(candidate)
+        more = {key: [row[key] for _, _, row in self.records] for key in self.records[0][2]}
         kwargs = {"more_results": more}
         ctx = None
         if self._callback_ctx is not None:
             ctx = self._callback_ctx.subcontext(
-                task_name="batch",
-                max_subtasks=len(batch) * self.search.n_splits_,
+                task_name="evaluation",
+                max_subtasks=len(answered) * len(self.inputs.splits),
                 sequential_subtasks=False,
             ).call_on_fit_task_begin(estimator=self.search)
             kwargs["callback_ctx"] = ctx
-        self.n_batches += 1
-        params = [self.space.decode(g) for g in batch]
-        try:
-            self.results = self._evaluate_candidates(params, **kwargs)
-        except ValueError as exc:
-            if "fits failed" not in str(exc):
-                raise
-            # scikit-learn raises when every fit of one call failed; for a sequential
-            # search that is one bad batch, not a bad search. Earlier results are kept.
-            warnings.warn(f"Every fit of batch {self.n_batches - 1} failed: {exc}", stacklevel=2)
-            self.last_error = exc
-            scores = [-np.inf] * len(batch)
-        else:
-            column = self.search._guiding_column(self.results)
-            if not hasattr(self.search, "n_splits_"):
-                # scikit-learn < 1.7 sets it only after the search; progress needs it.
-                metric = column[len("mean_test_"):]
-                self.search.n_splits_ = sum(
-                    1 for key in self.results if re.fullmatch(rf"split\d+_test_{metric}", key)
-                )
-            scores = np.asarray(self.results[column][-len(batch):], dtype=float)
-            scores = np.where(np.isfinite(scores), scores, -np.inf)
+        with _answering():
+            evaluate_candidates(answered, **kwargs)
         if ctx is not None:
             ctx.call_on_fit_task_end(estimator=self.search)
-        self.scores.update(zip(batch, scores))
 
     def _after_batch(self, any_new):
         self._stalled = 0 if any_new else self._stalled + 1
@@ -191,6 +319,21 @@ class _Evaluator:
                 self.stop_reason = self.stop_reason or "callback"
 
 
+def _mean_score(outs, metric):
+    """The mean test score of one candidate, as ``cv_results_`` will have it; -inf if failed.
+
+    ``metric`` picks one score of a multimetric search (None: the first by name).
+    """
+    scores = []
+    for out in outs:
+        score = out["test_scores"]
+        if isinstance(score, dict):
+            score = score.get(metric if metric is not None else min(score), np.nan)
+        scores.append(float(score))
+    mean = float(np.average(scores))
+    return mean if np.isfinite(mean) else -np.inf
+
+
 class BaseSequentialSearchCV(BaseSearchCV):
     """Base class of the searches that choose their next candidates from earlier scores.
 
@@ -206,6 +349,8 @@ class BaseSequentialSearchCV(BaseSearchCV):
         "max_time": [Interval(numbers.Real, 0, None, closed="neither"), None],
         "patience": [Interval(numbers.Integral, 1, None, closed="left"), None],
         "callbacks": [callable, list, tuple, None],
+        "checkpoint": [str, os.PathLike, None],
+        "candidate_timeout": [Interval(numbers.Real, 0, None, closed="neither"), None],
     }
 
     @abstractmethod
@@ -227,6 +372,8 @@ class BaseSequentialSearchCV(BaseSearchCV):
         max_time=None,
         patience=None,
         callbacks=None,
+        checkpoint=None,
+        candidate_timeout=None,
     ):
         super().__init__(
             estimator=estimator,
@@ -245,6 +392,8 @@ class BaseSequentialSearchCV(BaseSearchCV):
         self.max_time = max_time
         self.patience = patience
         self.callbacks = callbacks
+        self.checkpoint = checkpoint
+        self.candidate_timeout = candidate_timeout
 
     def fit(self, X, y=None, **params):
         """Run the search: fit the estimator on the candidates the strategy proposes.
@@ -264,16 +413,21 @@ class BaseSequentialSearchCV(BaseSearchCV):
         self : object
             The fitted search.
         """
-        user_estimator = self.estimator
-        adapted = _adapt_estimator(user_estimator)
-        if adapted is user_estimator:
-            return super().fit(X, y, **params)
-        # Search the adapted estimator, but leave the user's parameter as it was.
-        self.estimator = adapted
+        # Validate the user's parameters before n_jobs is swapped below.
+        self._validate_params()
+        user_estimator, user_n_jobs = self.estimator, self.n_jobs
+        # Our dispatcher runs the fits with the user's n_jobs (see _Evaluator); the
+        # final evaluate_candidates call only records them, so it runs in-process.
+        # A Keras-backed estimator is searched in its adapted form. The user's
+        # parameters are restored afterwards.
+        self._n_jobs_for_fits, self.n_jobs = user_n_jobs, 1
+        self._fit_inputs = (X, y, params)
+        self.estimator = _adapt_estimator(user_estimator)
         try:
             return super().fit(X, y, **params)
         finally:
-            self.estimator = user_estimator
+            self.estimator, self.n_jobs = user_estimator, user_n_jobs
+            del self._fit_inputs, self._n_jobs_for_fits
 
     def _check_search_params(self):
         """Everything ``_parameter_constraints`` cannot say; runs before any fit.
@@ -309,45 +463,56 @@ class BaseSequentialSearchCV(BaseSearchCV):
                 raise TypeError(f"callbacks must be callables, got {cb!r}.")
         return list(self.callbacks)
 
-    def _guiding_column(self, results):
-        """The ``cv_results_`` column the strategy maximises.
+    def _guiding_metric(self):
+        """The metric the strategy maximises; None for one metric (or not yet known).
 
-        ``mean_test_score`` for one metric; with several, the ``refit`` metric, or the
-        first metric of ``scoring`` when ``refit`` is a callable or False.
+        With several metrics: the ``refit`` metric, or the first metric of ``scoring``
+        when ``refit`` is a callable or False; for a callable ``scoring`` returning a
+        dict, the first metric by name.
         """
-        if "mean_test_score" in results:
-            return "mean_test_score"
-        if isinstance(self.refit, str):
-            return f"mean_test_{self.refit}"
-        if isinstance(self.scoring, dict):
-            return f"mean_test_{next(iter(self.scoring))}"
-        if isinstance(self.scoring, (list, tuple)):
-            return f"mean_test_{self.scoring[0]}"
-        return sorted(k for k in results if k.startswith("mean_test_"))[0]
+        if isinstance(self.scoring, (dict, list, tuple)):
+            if isinstance(self.refit, str):
+                return self.refit
+            return next(iter(self.scoring))
+        if callable(self.scoring) and isinstance(self.refit, str):
+            return self.refit
+        return None
 
     def _run_search(self, evaluate_candidates, *, callback_ctx=None):
         space = self._check_search_params()
         rng = _seed_generator(self.random_state)
+        inputs = _FitInputs(self, *self._fit_inputs)
+        if getattr(self, "n_splits_", None) is None:
+            self.n_splits_ = len(inputs.splits)  # scikit-learn < 1.7 sets it later
+        journal = None
+        if self.checkpoint is not None:
+            journal = _journal.Journal(self.checkpoint, inputs.fingerprint(self))
         search_ctx = None
         if callback_ctx is not None:
             search_ctx = callback_ctx.subcontext(
                 task_name="search", max_subtasks=None
             ).call_on_fit_task_begin(estimator=self)
-        with progress_bar(self, total=self._expected_fits()) as bar:
-            ev = _Evaluator(self, evaluate_candidates, space, search_ctx)
-            if bar is not None:
-                ev.callbacks.append(bar)
-            self._search(ev, rng)
-        if search_ctx is not None:
-            search_ctx.call_on_fit_task_end(estimator=self)
-        if ev.results is None:
-            # Every batch failed whole, so scikit-learn recorded nothing to choose from.
-            raise ValueError(
-                f"Every one of the {len(ev.scores)} candidates failed to fit or score; "
-                f"there is no model to choose. The last error was: {ev.last_error}"
-            ) from ev.last_error
+        try:
+            with progress_bar(self, total=self._expected_fits()) as bar:
+                ev = _Evaluator(self, space, inputs, journal, search_ctx)
+                if bar is not None:
+                    ev.callbacks.append(bar)
+                self._search(ev, rng)
+        finally:
+            if journal is not None:
+                journal.close()
         self.n_batches_ = ev.n_batches
         self.stop_reason_ = ev.stop_reason or "strategy"
+        self.n_replayed_fits_ = ev.n_replayed
+        if all(out["fit_error"] is not None for _, outs, _ in ev.records for out in outs):
+            reasons = [row["failure_reason"] for _, _, row in ev.records]
+            raise ValueError(
+                f"Every one of the {len(ev.scores)} candidates failed to fit or score; "
+                f"there is no model to choose. The last error was: {reasons[-1]}"
+            )
+        ev.commit(evaluate_candidates)
+        if search_ctx is not None:
+            search_ctx.call_on_fit_task_end(estimator=self)
 
     def _expected_fits(self):
         """``n_iter`` x folds for the progress bar, or None if the folds need the data.

@@ -143,6 +143,8 @@ refit_time_, multimetric_
         max_time=None,
         patience=None,
         callbacks=None,
+        checkpoint=None,
+        candidate_timeout=None,
     ):
         super().__init__(
             estimator,
@@ -160,6 +162,8 @@ refit_time_, multimetric_
             max_time=max_time,
             patience=patience,
             callbacks=callbacks,
+            checkpoint=checkpoint,
+            candidate_timeout=candidate_timeout,
         )
         self.n_chains = n_chains
         self.n_initial_points = n_initial_points

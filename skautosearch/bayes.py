@@ -154,6 +154,8 @@ refit_time_, multimetric_
         max_time=None,
         patience=None,
         callbacks=None,
+        checkpoint=None,
+        candidate_timeout=None,
     ):
         super().__init__(
             estimator,
@@ -171,6 +173,8 @@ refit_time_, multimetric_
             max_time=max_time,
             patience=patience,
             callbacks=callbacks,
+            checkpoint=checkpoint,
+            candidate_timeout=candidate_timeout,
         )
         self.n_points = n_points
         self.n_initial_points = n_initial_points

@@ -138,6 +138,8 @@ refit_time_, multimetric_
         max_time=None,
         patience=None,
         callbacks=None,
+        checkpoint=None,
+        candidate_timeout=None,
     ):
         super().__init__(
             estimator,
@@ -155,6 +157,8 @@ refit_time_, multimetric_
             max_time=max_time,
             patience=patience,
             callbacks=callbacks,
+            checkpoint=checkpoint,
+            candidate_timeout=candidate_timeout,
         )
         self.population_size = population_size
         self.crossover_probability = crossover_probability

@@ -1,0 +1,260 @@
+"""Running a batch's fits: in parallel through joblib, one (candidate, split) per task.
+
+Each task is scikit-learn's own ``_fit_and_score``, wrapped so that
+
+* a fit whose test score is NaN or infinite gets ``error_score`` instead;
+* a fit running longer than ``timeout`` seconds is interrupted, and its worker process
+  killed if the interruption cannot land (a long call inside C code);
+* each failure carries a short reason for ``cv_results_["failure_reason"]``.
+
+Results stream back as tasks finish (``return_as="generator_unordered"``), so the
+caller can journal each fit at once. When a worker process dies (killed, out of
+memory, ``os._exit``), joblib aborts the whole call: the tasks already finished are
+kept and the unfinished ones run again, halved at each new death, until the task that
+kills its worker runs alone and is recorded as failed. The same holds under joblib's
+Dask backend, where a task that keeps killing workers raises ``KilledWorker``.
+"""
+
+import ctypes
+import multiprocessing
+import os
+import shutil
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+
+import numpy as np
+from sklearn.metrics._scorer import _MultimetricScorer
+from sklearn.model_selection._validation import _fit_and_score
+from sklearn.utils.parallel import Parallel, delayed
+
+# Exceptions joblib or Dask raise when a worker process dies under a task.
+_WORKER_DEATH = {"TerminatedWorkerError", "BrokenProcessPool", "KilledWorker"}
+# Extra seconds a timed-out fit gets to react before its (loky) worker is killed.
+_GRACE = 2.0
+_MAX_REASON = 200
+
+
+class CandidateTimeout(Exception):
+    """Raised inside a fit that ran longer than the search's ``candidate_timeout``."""
+
+
+@dataclass
+class Task:
+    """One fit: candidate ``candidate`` of ``n_candidates`` on split ``split``."""
+
+    candidate: int
+    n_candidates: int
+    split: int
+    n_splits: int
+    parameters: dict
+    train: np.ndarray
+    test: np.ndarray
+
+
+def _is_worker_death(exc):
+    return any(cls.__name__ in _WORKER_DEATH for cls in type(exc).__mro__)
+
+
+def short_reason(fit_error):
+    """The exception of a fit's traceback on one line, e.g. ``"ValueError: C must be > 0"``."""
+    if not fit_error:
+        return ""
+    lines = str(fit_error).strip().splitlines()
+    # The exception follows the last "  File ..." frame and its indented source line.
+    frames = [i for i, line in enumerate(lines) if line.startswith("  File ")]
+    start = frames[-1] + 1 if frames else 0
+    while start < len(lines) - 1 and lines[start].startswith(" "):
+        start += 1
+    reason = " ".join(line.strip() for line in lines[start:] if line.strip())
+    return reason[:_MAX_REASON]
+
+
+def _finite(score):
+    values = score.values() if isinstance(score, dict) else [score]
+    try:
+        return all(np.isfinite(float(v)) for v in values)
+    except (TypeError, ValueError):
+        return False
+
+
+class _Deadline:
+    """Interrupt the current thread after ``timeout`` s; kill a loky worker later on.
+
+    The interruption is an asynchronous ``CandidateTimeout`` raised in the fitting
+    thread: it lands at the next Python bytecode, which covers Keras (a Python loop
+    over steps) and most of scikit-learn. A fit stuck in one long C call cannot be
+    interrupted; in a loky worker process it is then killed ``_GRACE`` s later, after
+    leaving a tombstone file that tells the parent why its worker died.
+    """
+
+    def __init__(self, timeout, tombstone):
+        self.timeout = timeout
+        self.tombstone = tombstone
+        self.expired = False
+        self._lock = threading.Lock()
+        self._running = False
+        self._timers = []
+
+    def __enter__(self):
+        if self.timeout is None:
+            return self
+        self._thread_id = threading.get_ident()
+        self._running = True
+        self._timers = [threading.Timer(self.timeout, self._interrupt)]
+        if multiprocessing.current_process().name.startswith("LokyProcess"):
+            self._timers.append(threading.Timer(self.timeout + _GRACE, self._kill))
+        for timer in self._timers:
+            timer.daemon = True
+            timer.start()
+        return self
+
+    def _interrupt(self):
+        with self._lock:
+            if not self._running:
+                return
+            self.expired = True
+            ctypes.pythonapi.PyThreadState_SetAsyncExc(
+                ctypes.c_ulong(self._thread_id), ctypes.py_object(CandidateTimeout)
+            )
+
+    def _kill(self):
+        with self._lock:
+            if not self._running:
+                return
+            with open(self.tombstone, "w"):
+                pass
+            os._exit(70)
+
+    def stop(self):
+        with self._lock:
+            self._running = False
+        for timer in self._timers:
+            timer.cancel()
+
+    def __exit__(self, *exc_info):
+        self.stop()
+        return False
+
+
+def _run_task(task_id, estimator, X, y, task, fit_kwargs, timeout, tombstones):
+    """Fit and score one task in a worker; returns ``(task_id, out)``."""
+    raise_errors = fit_kwargs["error_score"] == "raise"
+    deadline = _Deadline(timeout, os.path.join(tombstones, str(task_id)))
+    start = time.perf_counter()
+    try:
+        with deadline:
+            out = _fit_and_score(
+                estimator, X, y, train=task.train, test=task.test,
+                parameters=task.parameters,
+                split_progress=(task.split, task.n_splits),
+                candidate_progress=(task.candidate, task.n_candidates),
+                **fit_kwargs,
+            )
+            deadline.stop()
+    except CandidateTimeout:
+        # Landed outside the fit (scikit-learn re-raises with error_score="raise").
+        out = None
+    if deadline.expired:
+        message = f"timed out after {timeout:g} s"
+        if raise_errors:
+            raise CandidateTimeout(
+                f"Candidate {task.parameters!r} {message} (candidate_timeout={timeout})."
+            )
+        out = _failed(task, fit_kwargs, message, time.perf_counter() - start)
+    elif out["fit_error"] is None and not _finite(out["test_scores"]):
+        # The fit worked, so scikit-learn does not count it as failed; its score is
+        # replaced all the same, so that it cannot win or mislead the strategy.
+        message = f"non-finite test score {out['test_scores']!r}"
+        if raise_errors:
+            raise ValueError(f"Candidate {task.parameters!r} got a {message}.")
+        out["test_scores"] = _error_scores(fit_kwargs)
+        out["failure_reason"] = message
+    out.setdefault("failure_reason", short_reason(out["fit_error"]))
+    return task_id, out
+
+
+def _error_scores(fit_kwargs):
+    """``error_score`` shaped like the scorer's output (a dict for several metrics)."""
+    error_score = fit_kwargs["error_score"]
+    if isinstance(fit_kwargs["scorer"], _MultimetricScorer):
+        return {name: error_score for name in fit_kwargs["scorer"]._scorers}
+    return error_score
+
+
+def _failed(task, fit_kwargs, reason, fit_time):
+    """The ``out`` of a failed fit, shaped as scikit-learn's, with ``reason`` as error."""
+    scores = _error_scores(fit_kwargs)
+    failed = {
+        "fit_error": reason,
+        "test_scores": scores,
+        "n_test_samples": len(task.test),
+        "fit_time": fit_time,
+        "score_time": 0.0,
+        "failure_reason": reason,
+    }
+    if fit_kwargs.get("return_train_score"):
+        failed["train_scores"] = scores
+    return failed
+
+
+def run_tasks(tasks, estimator, X, y, fit_kwargs, *, n_jobs, pre_dispatch, timeout,
+              on_result):
+    """Run every task; call ``on_result(task, out)`` in the caller's thread as each ends.
+
+    A task whose worker dies is reported with a failed ``out`` and a reason; every
+    other error propagates (``error_score="raise"``, or a bug).
+    """
+    tombstones = tempfile.mkdtemp(prefix="skautosearch-")
+    try:
+        _run_isolating(list(tasks), estimator, X, y, fit_kwargs, n_jobs, pre_dispatch,
+                       timeout, on_result, tombstones)
+    finally:
+        shutil.rmtree(tombstones, ignore_errors=True)
+
+
+def _run_isolating(tasks, estimator, X, y, fit_kwargs, n_jobs, pre_dispatch, timeout,
+                   on_result, tombstones):
+    by_id = {id(task): task for task in tasks}
+    finished = set()
+    parallel = Parallel(n_jobs=n_jobs, pre_dispatch=pre_dispatch,
+                        return_as="generator_unordered")
+    try:
+        for task_id, out in parallel(
+            delayed(_run_task)(id(task), estimator, X, y, task, fit_kwargs, timeout,
+                               tombstones)
+            for task in tasks
+        ):
+            finished.add(task_id)
+            on_result(by_id[task_id], out)
+    except Exception as exc:
+        if not _is_worker_death(exc):
+            raise
+        death = exc
+    else:
+        return
+    unfinished = [task for task in tasks if id(task) not in finished]
+    timed_out = [task for task in unfinished
+                 if os.path.exists(os.path.join(tombstones, str(id(task))))]
+    for task in timed_out:
+        message = f"timed out after {timeout:g} s (worker killed)"
+        on_result(task, _failed_or_raise(task, fit_kwargs, message, timeout))
+    unfinished = [task for task in unfinished if task not in timed_out]
+    if timed_out or len(unfinished) > 1:
+        # Rerun the rest: together if the culprit is known, else in halves.
+        halves = [unfinished] if timed_out else [unfinished[: len(unfinished) // 2],
+                                                 unfinished[len(unfinished) // 2:]]
+        for half in halves:
+            if half:
+                _run_isolating(half, estimator, X, y, fit_kwargs, n_jobs, pre_dispatch,
+                               timeout, on_result, tombstones)
+    elif unfinished:
+        message = f"worker process died ({type(death).__name__})"
+        on_result(unfinished[0], _failed_or_raise(unfinished[0], fit_kwargs, message, 0.0))
+
+
+def _failed_or_raise(task, fit_kwargs, message, fit_time):
+    if fit_kwargs["error_score"] == "raise":
+        raise RuntimeError(f"Candidate {task.parameters!r}: {message}.")
+    return _failed(task, fit_kwargs, message, fit_time)

@@ -18,7 +18,7 @@ Dask backend, where a task that keeps killing workers raises ``KilledWorker``.
 import ctypes
 import multiprocessing
 import os
-import shutil
+import signal
 import tempfile
 import threading
 import time
@@ -80,13 +80,15 @@ def _finite(score):
 
 
 class _Deadline:
-    """Interrupt the current thread after ``timeout`` s; kill a loky worker later on.
+    """Interrupt the current fit after ``timeout`` s; kill a loky worker later on.
 
-    The interruption is an asynchronous ``CandidateTimeout`` raised in the fitting
-    thread: it lands at the next Python bytecode, which covers Keras (a Python loop
-    over steps) and most of scikit-learn. A fit stuck in one long C call cannot be
-    interrupted; in a loky worker process it is then killed ``_GRACE`` s later, after
-    leaving a tombstone file that tells the parent why its worker died.
+    In a process's main thread (loky workers, ``n_jobs=1``) a ``SIGALRM`` timer raises
+    ``CandidateTimeout``, which also cuts a blocking call such as ``time.sleep``. In
+    other threads (Dask workers, the threading backend) the exception is raised
+    asynchronously in the fitting thread and lands at its next Python bytecode: that
+    covers Keras (a Python loop over steps) and most of scikit-learn, not a long call
+    inside C. A loky worker still busy ``_GRACE`` s after the deadline is killed,
+    after leaving a tombstone file that tells the parent why its worker died.
     """
 
     def __init__(self, timeout, tombstone):
@@ -96,19 +98,32 @@ class _Deadline:
         self._lock = threading.Lock()
         self._running = False
         self._timers = []
+        self._previous_handler = None
 
     def __enter__(self):
         if self.timeout is None:
             return self
         self._thread_id = threading.get_ident()
         self._running = True
-        self._timers = [threading.Timer(self.timeout, self._interrupt)]
+        if threading.current_thread() is threading.main_thread() and hasattr(
+            signal, "setitimer"
+        ):
+            self._previous_handler = signal.signal(signal.SIGALRM, self._on_alarm)
+            signal.setitimer(signal.ITIMER_REAL, self.timeout)
+        else:
+            self._timers.append(threading.Timer(self.timeout, self._interrupt))
         if multiprocessing.current_process().name.startswith("LokyProcess"):
             self._timers.append(threading.Timer(self.timeout + _GRACE, self._kill))
         for timer in self._timers:
             timer.daemon = True
             timer.start()
         return self
+
+    def _on_alarm(self, signum, frame):
+        # No lock here: the handler runs in the main thread, which may hold it.
+        if self._running:
+            self.expired = True
+            raise CandidateTimeout
 
     def _interrupt(self):
         with self._lock:
@@ -130,6 +145,10 @@ class _Deadline:
     def stop(self):
         with self._lock:
             self._running = False
+        if self._previous_handler is not None:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, self._previous_handler)
+            self._previous_handler = None
         for timer in self._timers:
             timer.cancel()
 
@@ -203,55 +222,70 @@ def run_tasks(tasks, estimator, X, y, fit_kwargs, *, n_jobs, pre_dispatch, timeo
               on_result):
     """Run every task; call ``on_result(task, out)`` in the caller's thread as each ends.
 
-    A task whose worker dies is reported with a failed ``out`` and a reason; every
-    other error propagates (``error_score="raise"``, or a bug).
+    A task whose worker dies is reported with a failed ``out`` and a reason, and so
+    are the candidate's other splits not run yet; every other error propagates
+    (``error_score="raise"``, or a bug).
     """
-    tombstones = tempfile.mkdtemp(prefix="skautosearch-")
-    try:
-        _run_isolating(list(tasks), estimator, X, y, fit_kwargs, n_jobs, pre_dispatch,
-                       timeout, on_result, tombstones)
-    finally:
-        shutil.rmtree(tombstones, ignore_errors=True)
+    with tempfile.TemporaryDirectory(prefix="skautosearch-") as tombstones:
+        _Runner(estimator, X, y, fit_kwargs, n_jobs, pre_dispatch, timeout, on_result,
+                tombstones).run(list(tasks))
 
 
-def _run_isolating(tasks, estimator, X, y, fit_kwargs, n_jobs, pre_dispatch, timeout,
-                   on_result, tombstones):
-    by_id = {id(task): task for task in tasks}
-    finished = set()
-    parallel = Parallel(n_jobs=n_jobs, pre_dispatch=pre_dispatch,
-                        return_as="generator_unordered")
-    try:
-        for task_id, out in parallel(
-            delayed(_run_task)(id(task), estimator, X, y, task, fit_kwargs, timeout,
-                               tombstones)
-            for task in tasks
-        ):
-            finished.add(task_id)
-            on_result(by_id[task_id], out)
-    except Exception as exc:
-        if not _is_worker_death(exc):
-            raise
-        death = exc
-    else:
-        return
-    unfinished = [task for task in tasks if id(task) not in finished]
-    timed_out = [task for task in unfinished
-                 if os.path.exists(os.path.join(tombstones, str(id(task))))]
-    for task in timed_out:
-        message = f"timed out after {timeout:g} s (worker killed)"
-        on_result(task, _failed_or_raise(task, fit_kwargs, message, timeout))
-    unfinished = [task for task in unfinished if task not in timed_out]
-    if timed_out or len(unfinished) > 1:
-        # Rerun the rest: together if the culprit is known, else in halves.
-        halves = [unfinished] if timed_out else [unfinished[: len(unfinished) // 2],
-                                                 unfinished[len(unfinished) // 2:]]
-        for half in halves:
-            if half:
-                _run_isolating(half, estimator, X, y, fit_kwargs, n_jobs, pre_dispatch,
-                               timeout, on_result, tombstones)
-    elif unfinished:
-        message = f"worker process died ({type(death).__name__})"
-        on_result(unfinished[0], _failed_or_raise(unfinished[0], fit_kwargs, message, 0.0))
+class _Runner:
+    def __init__(self, estimator, X, y, fit_kwargs, n_jobs, pre_dispatch, timeout,
+                 on_result, tombstones):
+        self.args = (estimator, X, y)
+        self.fit_kwargs = fit_kwargs
+        self.parallel = Parallel(n_jobs=n_jobs, pre_dispatch=pre_dispatch,
+                                 return_as="generator_unordered")
+        self.timeout = timeout
+        self.on_result = on_result
+        self.tombstones = tombstones
+        self.doomed = {}  # candidate -> why one of its fits killed a worker
+
+    def run(self, tasks):
+        """Run ``tasks``; after a worker death, run the unfinished ones again in halves."""
+        tasks = [task for task in tasks if not self._fail_if_doomed(task)]
+        finished = set()
+        by_id = {id(task): task for task in tasks}
+        try:
+            for task_id, out in self.parallel(
+                delayed(_run_task)(id(task), *self.args, task, self.fit_kwargs, self.timeout,
+                                   self.tombstones)
+                for task in tasks
+            ):
+                finished.add(task_id)
+                self.on_result(by_id[task_id], out)
+            return
+        except Exception as exc:
+            if not _is_worker_death(exc):
+                raise
+            death = exc
+        unfinished = [task for task in tasks if id(task) not in finished]
+        killed = [task for task in unfinished
+                  if os.path.exists(os.path.join(self.tombstones, str(id(task))))]
+        for task in killed:
+            self._doom(task, f"timed out after {self.timeout:g} s (worker killed)")
+        unfinished = [task for task in unfinished if task not in killed]
+        if len(unfinished) == 1 and not killed:
+            self._doom(unfinished[0], f"worker process died ({type(death).__name__})")
+            return
+        # Run the rest again: together if the culprit is known, else in halves.
+        half = len(unfinished) if killed else len(unfinished) // 2
+        for group in (unfinished[:half], unfinished[half:]):
+            if group:
+                self.run(group)
+
+    def _doom(self, task, message):
+        self.doomed[task.candidate] = message
+        self._fail_if_doomed(task)
+
+    def _fail_if_doomed(self, task):
+        message = self.doomed.get(task.candidate)
+        if message is not None:
+            fit_time = self.timeout if message.startswith("timed out") else 0.0
+            self.on_result(task, _failed_or_raise(task, self.fit_kwargs, message, fit_time))
+        return message is not None
 
 
 def _failed_or_raise(task, fit_kwargs, message, fit_time):

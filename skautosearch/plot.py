@@ -7,6 +7,8 @@
   generation.
 * :func:`plot_annealing` -- an :class:`~skautosearch.AnnealingSearchCV`'s score and
   temperature along its chains.
+* :func:`plot_pareto` -- every candidate's score against a cost, with the Pareto
+  front and the chosen model.
 
 Every function takes an optional ``ax`` (or ``axes``) to draw into and returns
 the axes it drew on; it never calls ``plt.show()``.
@@ -17,6 +19,12 @@ import numbers
 import numpy as np
 
 from skautosearch._progress import _score_key
+from skautosearch.pareto import (
+    _objective_column,
+    objective_matrix,
+    pareto_front,
+    parse_objectives,
+)
 from skautosearch.results import _cv_results, convergence
 
 __all__ = [
@@ -24,6 +32,7 @@ __all__ = [
     "plot_convergence",
     "plot_generations",
     "plot_parameters",
+    "plot_pareto",
 ]
 
 
@@ -494,3 +503,137 @@ def _annealing_temperature(ax, step, temperature):
     ax.set_xlim(steps[0] - 0.5, steps[-1] + 0.5)
     _integer_ticks(ax, steps)
     ax.grid(True, alpha=0.3)
+
+
+#: Axis labels of the cost measures of :mod:`skautosearch.costs`.
+_COST_LABELS = {
+    "n_params": "number of parameters",
+    "n_nonzero": "number of non-zero parameters",
+    "size_bytes": "model size (bytes)",
+    "latency": "latency (seconds per row)",
+    "fit_time": "fit time (s)",
+    "score_time": "score time (s)",
+}
+# Costs spanning more than this many decades get a log axis.
+_LOG_DECADES = 1.5
+
+
+def plot_pareto(search, *, x="size_bytes", y=None, ax=None, objectives=None):
+    """Every candidate's score against a cost, with the Pareto front and the chosen model.
+
+    Candidates are grey dots; the Pareto front is highlighted and joined by a
+    step line (the edge of what the front attains); the model the search chose
+    (``best_index_``) is a red star. The x axis is logarithmic when the cost
+    spans more than 1.5 decades.
+
+    Parameters
+    ----------
+    search : fitted search
+        Any fitted search whose ``cv_results_`` holds the two columns; see
+        :func:`skautosearch.pareto.objective_matrix` for how a name finds its
+        column (``mean_test_<name>``, ``mean_<name>``, or ``mean_test_score``
+        for the single scorer). A ``pareto_front_`` attribute with an
+        ``"index"`` entry gives the front to highlight (the front of all the
+        search's objectives, which may include some not plotted); otherwise the
+        front of the two plotted objectives is computed.
+    x : str, default="size_bytes"
+        The cost for the x axis: a measure of :data:`skautosearch.costs.COST_MEASURES`,
+        or any per-candidate mean such as ``"fit_time"``.
+    y : str, default=None
+        The score for the y axis; ``None`` takes the first ``"max"`` objective,
+        or else the score the search refits on.
+    ax : matplotlib.axes.Axes, default=None
+        Axes to draw on; ``None`` makes a new figure.
+    objectives : dict of str to {"max", "min"}, default=None
+        Directions of the objectives; ``None`` reads the search's
+        ``objectives`` if it has one. ``x`` or ``y`` missing from it is
+        minimised (``x``) or maximised (``y``).
+
+    Returns
+    -------
+    ax : matplotlib.axes.Axes
+        The axes drawn on.
+
+    Raises
+    ------
+    ValueError
+        If ``cv_results_`` has no column for ``x`` or ``y`` (the message lists
+        those it has), or they name the same column.
+
+    See Also
+    --------
+    skautosearch.pareto.pareto_front : The front of any number of objectives.
+    skautosearch.pareto.knee_point : A balanced point of the front.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> from skautosearch.plot import plot_pareto
+    >>> cv_results = {"mean_test_score": [0.80, 0.90, 0.93, 0.85],
+    ...               "mean_n_params": [10, 50, 400, 90]}
+    >>> ax = plot_pareto(cv_results, x="n_params")
+    >>> ax.get_xlabel(), ax.get_xscale()
+    ('number of parameters', 'log')
+    """
+    plt = _pyplot()
+    results = _cv_results(search)
+    if objectives is None:
+        objectives = getattr(search, "objectives", None)
+    directions = {}
+    if objectives:
+        directions = dict(objectives)
+        parse_objectives(directions)  # only to raise its errors on a bad direction
+    y = y if y is not None else _default_score(search, directions)
+    scoring = getattr(search, "scoring", None)
+    scoring = scoring if isinstance(scoring, str) else None
+    pair = {y: directions.get(y, "max"), x: directions.get(x, "min")}
+    if len(pair) < 2:
+        raise ValueError(f"x and y are the same objective ({x!r}): nothing to plot.")
+    F = objective_matrix(results, pair, scoring=scoring)
+    ys = np.asarray(results[_objective_column(results, y, scoring)], dtype=float)
+    xs = np.asarray(results[_objective_column(results, x, scoring)], dtype=float)
+    ax = _new_axes(ax, plt, figsize=(7, 4.5))
+    ax.scatter(xs, ys, s=18, color="0.65", label="candidate")
+    _front(ax, xs, ys, _front_index(search, F), x_is_min=pair[x] == "min")
+    _chosen(ax, xs, ys, getattr(search, "best_index_", None))
+    finite = xs[np.isfinite(xs)]
+    if finite.size and finite.min() > 0 and finite.max() / finite.min() > 10**_LOG_DECADES:
+        ax.set_xscale("log")
+    ax.set_xlabel(_COST_LABELS.get(x, x))
+    y_is_the_score = _objective_column(results, y, scoring) == _score_key(search)
+    ax.set_ylabel(_score_label(search) if y_is_the_score else f"mean CV {y}")
+    ax.set_title(f"{type(search).__name__}: Pareto front of {y} and {x}")
+    ax.grid(True, alpha=0.3)
+    ax.legend(loc="best", fontsize="small")
+    return ax
+
+
+def _default_score(search, directions):
+    maximised = [name for name, direction in directions.items() if direction == "max"]
+    if maximised:
+        return maximised[0]
+    return _score_key(search)[len("mean_test_"):]
+
+
+def _front_index(search, F):
+    front = getattr(search, "pareto_front_", None)
+    if isinstance(front, dict) and "index" in front:
+        return np.asarray(front["index"], dtype=int)
+    return pareto_front(F)
+
+
+def _front(ax, xs, ys, front, x_is_min):
+    front = front[np.argsort(xs[front], kind="stable")]
+    # The edge of the region the front dominates: a step at each front point.
+    line, = ax.step(xs[front], ys[front], where="post" if x_is_min else "pre",
+                    linewidth=1.2, color="C0")
+    ax.scatter(xs[front], ys[front], s=42, color=line.get_color(), edgecolor="black",
+               linewidth=0.6, zorder=3, label=f"Pareto front ({front.size})")
+
+
+def _chosen(ax, xs, ys, index):
+    if index is None or not isinstance(index, numbers.Integral):
+        return
+    ax.scatter(xs[index], ys[index], marker="*", s=260, color="red", edgecolor="black",
+               linewidth=0.6, zorder=4, label=f"chosen (candidate {index})")

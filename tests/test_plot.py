@@ -163,6 +163,82 @@ def test_core_searches_plot():
     assert [ax.get_xscale() for ax in axes] == ["log", "log"]
 
 
+class _MultiObjective(_Fitted):
+    """A fitted multi-objective search: scores, costs, the chosen candidate."""
+
+    def __init__(self, best_index=None, **columns):
+        columns = {
+            "mean_test_score": [0.80, 0.90, 0.93, 0.85, 0.88, np.nan, 0.70],
+            "mean_size_bytes": [1e3, 4e3, 2e5, 3e4, 4e3, 50.0, 200.0],
+            "mean_n_params": [10.0, 50.0, 900.0, 90.0, 60.0, 1.0, 8.0],
+            **columns,
+        }
+        super().__init__(**columns)
+        if best_index is not None:
+            self.best_index_ = best_index
+
+
+def _front_points(ax):
+    return ax.collections[1].get_offsets().data.tolist()
+
+
+def test_pareto_highlights_the_front_as_a_step_line_and_marks_the_choice():
+    search = _MultiObjective(best_index=1)
+    ax = plot.plot_pareto(search)
+    assert ax.get_xlabel() == "model size (bytes)"
+    assert ax.get_ylabel() == "mean CV score (accuracy)"
+    assert ax.get_xscale() == "log"  # 50 B to 200 kB
+    everyone, front, chosen = ax.collections
+    assert len(everyone.get_offsets()) == 7
+    # rows 6, 0, 1 and 2 by size; not 3 (row 1 is smaller and better), 4 (row 1's
+    # size with a lower score) nor 5 (failed)
+    assert _front_points(ax) == [[200.0, 0.70], [1e3, 0.80], [4e3, 0.90], [2e5, 0.93]]
+    step = ax.lines[0]
+    assert step.get_drawstyle() == "steps-post"
+    assert step.get_xdata().tolist() == [200.0, 1e3, 4e3, 2e5]
+    assert chosen.get_offsets().data.tolist() == [[4e3, 0.90]]
+    assert chosen.get_paths() != front.get_paths()  # a star, not a dot
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert labels == ["candidate", "Pareto front (4)", "chosen (candidate 1)"]
+
+
+def test_pareto_follows_the_objectives_and_the_searchs_front():
+    search = _MultiObjective(mean_test_f1=[0.5, 0.6, 0.7, 0.8, 0.1, 0.2, 0.3])
+    search.objectives = {"f1": "max", "n_params": "min", "size_bytes": "min"}
+    ax = plot.plot_pareto(search, x="n_params")
+    assert ax.get_ylabel() == "mean CV f1"  # the first maximised objective
+    assert ax.get_xlabel() == "number of parameters"
+    assert sorted(_front_points(ax)) == [[1.0, 0.2], [8.0, 0.3], [10.0, 0.5],
+                                         [50.0, 0.6], [90.0, 0.8]]
+    assert len(ax.collections) == 2  # no best_index_: nothing marked as chosen
+    search.pareto_front_ = {"index": np.array([2, 3])}  # the search's own front wins
+    ax = plot.plot_pareto(search, x="n_params")
+    assert sorted(_front_points(ax)) == [[90.0, 0.8], [900.0, 0.7]]
+    # a maximised cost flips the staircase; a narrow range keeps a linear axis
+    search.cv_results_["mean_fit_time"] = np.linspace(1.0, 2.0, 7)
+    ax = plot.plot_pareto(search, x="fit_time", y="score", objectives={"fit_time": "max"})
+    assert ax.lines[0].get_drawstyle() == "steps-pre"
+    assert ax.get_xscale() == "linear"
+    assert ax.get_xlabel() == "fit time (s)"
+
+
+def test_pareto_draws_into_a_given_axes():
+    _, ax = plt.subplots()
+    assert plot.plot_pareto(_MultiObjective(), ax=ax) is ax
+    assert ax.get_title() == "_MultiObjective: Pareto front of score and size_bytes"
+
+
+def test_pareto_names_missing_columns_and_bad_directions():
+    search = _MultiObjective()
+    with pytest.raises(ValueError, match=r"objective 'latency'.*Available: "
+                                         r"\['mean_n_params', 'mean_size_bytes', "):
+        plot.plot_pareto(search, x="latency")
+    with pytest.raises(ValueError, match=r"objectives\['size_bytes'\] must be 'max' or"):
+        plot.plot_pareto(search, objectives={"score": "max", "size_bytes": "minimise"})
+    with pytest.raises(ValueError, match="same objective"):
+        plot.plot_pareto(search, x="score")
+
+
 def test_without_matplotlib_the_error_names_the_extra(grid, monkeypatch):
     monkeypatch.setitem(sys.modules, "matplotlib.pyplot", None)
     with pytest.raises(ImportError, match=r"pip install skautosearch\[plot\]"):

@@ -1,0 +1,57 @@
+"""skautosearch.costs on Keras-backed estimators (the scikit-learn cases: tests/test_costs.py)."""
+
+import keras
+import numpy as np
+import pytest
+from compression_helpers import make_mlp, make_sequential
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from skautosearch.compression import MagnitudePruning
+from skautosearch.compression._base import _seed_if_deterministic, inference_copy
+from skautosearch.costs import COST_MEASURES, measure_costs
+
+pytestmark = pytest.mark.keras
+
+
+def _saved_size(model, tmp_path):
+    path = tmp_path / "model.keras"
+    inference_copy(model).save(path)
+    return path.stat().st_size
+
+
+def test_keras_wrappers_count_weights_and_size_the_keras_file(digits, tmp_path):
+    X, y = digits
+    scikeras = make_mlp(hidden=(16,)).fit(X[:200], y[:200])
+    n_weights = 64 * 16 + 16 + 16 * 10 + 10
+    costs = measure_costs(scikeras, X[200:], COST_MEASURES)
+    assert costs["n_params"] == scikeras.model_.count_params() == n_weights
+    assert costs["n_nonzero"] == sum(np.count_nonzero(w)
+                                     for w in scikeras.model_.get_weights())
+    assert costs["size_bytes"] == _saved_size(scikeras.model_, tmp_path)
+    assert 0 < costs["latency"] < 0.1
+    with _seed_if_deterministic():  # SciKeras's seeded fit may leave determinism on
+        sequential = make_sequential([keras.layers.Dense(4)]).fit(X[:200], y[:200])
+    costs = measure_costs(sequential, X[200:], ["n_params", "size_bytes"])
+    assert costs["n_params"] == 64 * 4 + 4 + 4 * 10 + 10
+    assert costs["size_bytes"] == _saved_size(sequential.model_, tmp_path)
+
+
+def test_pipeline_sizes_only_its_keras_model(digits, tmp_path):
+    X, y = digits
+    pipe = make_pipeline(StandardScaler(), make_mlp(hidden=(8,))).fit(X[:200], y[:200])
+    costs = measure_costs(pipe, X[200:], ["n_params", "size_bytes"])
+    model = pipe[-1].model_
+    assert costs["n_params"] == model.count_params() + 3 * 64  # + the scaler's arrays
+    assert costs["size_bytes"] == _saved_size(model, tmp_path)
+
+
+def test_compressors_reuse_their_report(digits):
+    X, y = digits
+    pruned = MagnitudePruning(make_mlp(hidden=(16,)), sparsity=0.5, pruning_epochs=1,
+                              fine_tune_epochs=1, random_state=0).fit(X, y)
+    after = pruned.compression_report_["after"]
+    costs = measure_costs(pruned, X, ["n_params", "n_nonzero", "size_bytes"])
+    assert costs == {"n_params": after["n_params"], "n_nonzero": after["n_nonzero_params"],
+                     "size_bytes": after["keras_bytes"]}
+    assert costs["n_nonzero"] < 0.6 * costs["n_params"]

@@ -15,17 +15,26 @@ import time
 from abc import abstractmethod
 
 import numpy as np
-from sklearn.base import clone, is_classifier
+from sklearn.base import clone, is_classifier, is_regressor
 from sklearn.model_selection import _search as _sk_search
 from sklearn.model_selection import check_cv
 from sklearn.model_selection._search import BaseSearchCV
 from sklearn.model_selection._split import _yields_constant_splits
-from sklearn.utils import indexable
+from sklearn.utils import Bunch, indexable
 from sklearn.utils._param_validation import Interval
 
 from . import _journal
 from ._dispatch import Task, run_tasks
 from ._progress import progress_bar
+from .costs import COST_MEASURES
+from .pareto import (
+    crowding_distance,
+    knee_point,
+    non_dominated_sort,
+    objective_matrix,
+    pareto_front,
+    parse_objectives,
+)
 from .space import SearchSpace
 
 # Consecutive batches with no new candidate before a search is declared exhausted.
@@ -164,11 +173,13 @@ class _FitInputs:
             error_score=search.error_score,
             verbose=search.verbose,
         )
+        self.costs = tuple(name for name, _ in search._objectives() if name in COST_MEASURES)
 
     def fingerprint(self, search):
         return _journal.fingerprint(
             self.estimator, self.X, self.y, self.splits, scoring=search.scoring,
             error_score=search.error_score, return_train_score=search.return_train_score,
+            costs=self.costs,
         )
 
 
@@ -181,7 +192,7 @@ class _Evaluator:
     scikit-learn's ``evaluate_candidates`` once, at the end (see :func:`_answering`).
     """
 
-    def __init__(self, search, space, inputs, journal, callback_ctx):
+    def __init__(self, search, space, inputs, journal, callback_ctx, weights_seed=None):
         self.search = search
         self.space = space
         self.inputs = inputs
@@ -199,6 +210,14 @@ class _Evaluator:
         self._start = time.monotonic()
         self._space_size = space.size()
         self.results = None  # cv_results_ so far, formatted for callbacks only
+        # Multi-objective: each genome's objectives as a vector to minimise.
+        self.objectives = search._objectives()
+        self.F = {}
+        self.genomes = []  # in evaluation order, as records
+        self._front_grew = False
+        self._weights_rng = None
+        if search.objective_weights is None:
+            self._weights_rng = np.random.default_rng(weights_seed)
 
     @property
     def remaining(self):
@@ -232,12 +251,73 @@ class _Evaluator:
             more["batch"] = self.n_batches
             reasons = [out.get("failure_reason") for out in candidate_outs]
             more["failure_reason"] = next((r for r in reasons if r), "")
+            for name in self.inputs.costs:
+                values = [out["costs"][name] for out in candidate_outs]
+                more[f"mean_{name}"], more[f"std_{name}"] = np.mean(values), np.std(values)
             self.records.append((candidate_params, candidate_outs, more))
+        self.genomes.extend(batch)
         self.n_batches += 1
         metric = self.search._guiding_metric()
         self.scores.update(zip(batch, (_mean_score(o, metric) for o in outs)))
+        if self.objectives:
+            self._record_objectives(batch, outs)
         if self.callbacks:
             self.results = self.format_results()
+
+    def _record_objectives(self, batch, outs):
+        """Store each genome's objective vector; re-scalarise every score seen."""
+        for genome, candidate_outs in zip(batch, outs):
+            vector = []
+            for name, sign in self.objectives:
+                if name in COST_MEASURES:
+                    value = np.mean([out["costs"][name] for out in candidate_outs])
+                else:
+                    value = _mean_score(candidate_outs, name)
+                    value = value if np.isfinite(value) else np.nan
+                vector.append(sign * value)
+            self.F[genome] = np.array(vector, dtype=float)
+        genomes = list(self.F)
+        front = pareto_front(np.array([self.F[g] for g in genomes]))
+        self._front_grew = any(genomes[i] in batch for i in front)
+        if len(self.objectives) > 1:
+            self.scores.update(self._scalarised(genomes))
+
+    def _scalarised(self, genomes):
+        """Augmented Chebyshev scalarisation (ParEGO) of the objectives, to maximise.
+
+        Each objective is normalised to [0, 1] by its rank among the finite candidates,
+        so that no unit (bytes, seconds, accuracy) dominates; the weights are the
+        user's ``objective_weights`` or drawn afresh for each batch.
+        """
+        F = np.array([self.F[g] for g in genomes])
+        ok = np.isfinite(F).all(axis=1)
+        scores = np.full(len(genomes), -np.inf)
+        if ok.sum() == 0:
+            return dict(zip(genomes, scores))
+        ranks = np.argsort(np.argsort(F[ok], axis=0, kind="stable"), axis=0, kind="stable")
+        normalised = ranks / max(ok.sum() - 1, 1)
+        if self._weights_rng is not None:
+            weights = self._weights_rng.dirichlet(np.ones(len(self.objectives)))
+        else:
+            weights = np.array([self.search.objective_weights[name]
+                                for name, _ in self.objectives], dtype=float)
+            weights = weights / weights.sum()
+        weighted = normalised * weights
+        scores[ok] = -(weighted.max(axis=1) + 0.05 * weighted.sum(axis=1))
+        return dict(zip(genomes, scores))
+
+    def nsga_order(self, genomes):
+        """``genomes`` best first by NSGA-II: non-dominated rank, then crowding distance.
+
+        Genomes not evaluated (the budget ran out) come last.
+        """
+        inf = np.full(len(self.objectives), np.inf)
+        F = np.array([self.F.get(g, inf) for g in genomes])
+        order = []
+        for front in non_dominated_sort(F):
+            crowding = crowding_distance(F[front])
+            order.extend(front[np.argsort(-crowding, kind="stable")])
+        return [genomes[i] for i in order]
 
     def _fit(self, params):
         """Per-split outputs of every candidate in ``params``: journaled, else fitted."""
@@ -264,7 +344,7 @@ class _Evaluator:
         run_tasks(
             tasks, inputs.estimator, inputs.X, inputs.y, inputs.fit_kwargs,
             n_jobs=search._n_jobs_for_fits, pre_dispatch=search.pre_dispatch,
-            timeout=search.candidate_timeout, on_result=record,
+            timeout=search.candidate_timeout, on_result=record, costs=inputs.costs,
         )
         return outs
 
@@ -275,6 +355,16 @@ class _Evaluator:
                 for out in candidate_outs]
         more = {key: [row[key] for _, _, row in self.records] for key in self.records[0][2]}
         return self.search._format_results(params, len(self.inputs.splits), outs, more)
+
+    def pareto_front(self):
+        """``pareto_front_``: the front's rows of ``cv_results_``, and a table of them."""
+        F = np.array([self.F[g] for g in self.genomes])
+        front = pareto_front(F)
+        front = front[np.lexsort(F[front].T[::-1])]
+        table = {"params": [self.records[i][0] for i in front]}
+        for j, (name, sign) in enumerate(self.objectives):
+            table[name] = sign * F[front, j]
+        return Bunch(index=front, table=table)
 
     def commit(self, evaluate_candidates):
         """Hand every candidate, with its results, to scikit-learn's bookkeeping."""
@@ -303,6 +393,9 @@ class _Evaluator:
         best = max(self.scores.values(), default=-np.inf)
         improved = best > self.best
         self.best = max(best, self.best)
+        if self.objectives:
+            # Scalarised scores move with the weights: progress is a wider front.
+            improved, self._front_grew = self._front_grew, False
         self._since_improvement = 0 if improved else self._since_improvement + 1
         search = self.search
         if self.remaining <= 0:
@@ -334,6 +427,18 @@ def _mean_score(outs, metric):
     return mean if np.isfinite(mean) else -np.inf
 
 
+class _KneeRefit:
+    """``refit="knee"``: the knee of the Pareto front (see :func:`~.pareto.knee_point`)."""
+
+    def __init__(self, objectives, scoring):
+        self.objectives = objectives
+        self.scoring = scoring
+
+    def __call__(self, cv_results):
+        scoring = self.scoring if isinstance(self.scoring, str) else None
+        return knee_point(objective_matrix(cv_results, self.objectives, scoring=scoring))
+
+
 class BaseSequentialSearchCV(BaseSearchCV):
     """Base class of the searches that choose their next candidates from earlier scores.
 
@@ -351,6 +456,8 @@ class BaseSequentialSearchCV(BaseSearchCV):
         "callbacks": [callable, list, tuple, None],
         "checkpoint": [str, os.PathLike, None],
         "candidate_timeout": [Interval(numbers.Real, 0, None, closed="neither"), None],
+        "objectives": [dict, None],
+        "objective_weights": [dict, None],
     }
 
     @abstractmethod
@@ -374,6 +481,8 @@ class BaseSequentialSearchCV(BaseSearchCV):
         callbacks=None,
         checkpoint=None,
         candidate_timeout=None,
+        objectives=None,
+        objective_weights=None,
     ):
         super().__init__(
             estimator=estimator,
@@ -394,6 +503,8 @@ class BaseSequentialSearchCV(BaseSearchCV):
         self.callbacks = callbacks
         self.checkpoint = checkpoint
         self.candidate_timeout = candidate_timeout
+        self.objectives = objectives
+        self.objective_weights = objective_weights
 
     def fit(self, X, y=None, **params):
         """Run the search: fit the estimator on the candidates the strategy proposes.
@@ -413,9 +524,13 @@ class BaseSequentialSearchCV(BaseSearchCV):
         self : object
             The fitted search.
         """
-        # Validate the user's parameters before n_jobs is swapped below.
+        # Validate the user's parameters before n_jobs and refit are swapped below.
         self._validate_params()
-        user_estimator, user_n_jobs = self.estimator, self.n_jobs
+        user_estimator, user_n_jobs, user_refit = self.estimator, self.n_jobs, self.refit
+        if isinstance(user_refit, str) and user_refit == "knee":
+            if self.objectives is None:
+                raise ValueError("refit='knee' needs objectives: the knee of which front?")
+            self.refit = _KneeRefit(self.objectives, self.scoring)
         # Our dispatcher runs the fits with the user's n_jobs (see _Evaluator); the
         # final evaluate_candidates call only records them, so it runs in-process.
         # A Keras-backed estimator is searched in its adapted form. The user's
@@ -426,7 +541,7 @@ class BaseSequentialSearchCV(BaseSearchCV):
         try:
             return super().fit(X, y, **params)
         finally:
-            self.estimator, self.n_jobs = user_estimator, user_n_jobs
+            self.estimator, self.n_jobs, self.refit = user_estimator, user_n_jobs, user_refit
             del self._fit_inputs, self._n_jobs_for_fits
 
     def _check_search_params(self):
@@ -446,12 +561,62 @@ class BaseSequentialSearchCV(BaseSearchCV):
                 "random_state to an int, or set shuffle=False."
             )
         self._check_strategy_params()
+        self._check_objectives()
         space = SearchSpace(self.param_distributions)
         _check_param_names(self.estimator, space)
         return space
 
     def _check_strategy_params(self):
         """Checks beyond ``_parameter_constraints``; strategies extend it."""
+
+    def _objectives(self):
+        """``objectives`` as ``(name, sign)`` pairs, ``sign * value`` to minimise; [] if none."""
+        return [] if self.objectives is None else parse_objectives(self.objectives)
+
+    def _scorer_names(self):
+        """The names an objective may use for a scorer; None if only a fit can tell."""
+        scoring = self.scoring
+        if isinstance(scoring, dict):
+            return set(scoring)
+        if isinstance(scoring, (list, tuple, set)):
+            return set(scoring)
+        if isinstance(scoring, str):
+            return {scoring, "score"}
+        if scoring is None:
+            default = ("accuracy" if is_classifier(self.estimator)
+                       else "r2" if is_regressor(self.estimator) else "score")
+            return {"score", default}
+        return None
+
+    def _check_objectives(self):
+        if self.objectives is None:
+            if self.objective_weights is not None:
+                raise ValueError("objective_weights needs objectives: set both, or neither.")
+            return
+        parsed = self._objectives()
+        scorers = self._scorer_names()
+        for name, _ in parsed:
+            if name not in COST_MEASURES and scorers is not None and name not in scorers:
+                raise ValueError(
+                    f"objectives: unknown objective {name!r}. An objective is a cost "
+                    f"measure ({', '.join(COST_MEASURES)}) or a scorer of scoring "
+                    f"({', '.join(sorted(scorers))})."
+                )
+        if self.objective_weights is not None:
+            names = [name for name, _ in parsed]
+            weights = self.objective_weights
+            if set(weights) != set(names):
+                raise ValueError(
+                    f"objective_weights must give a weight to each objective {names}; "
+                    f"got {sorted(weights)}."
+                )
+            for name, weight in weights.items():
+                if not (isinstance(weight, numbers.Real) and np.isfinite(weight)
+                        and weight > 0):
+                    raise ValueError(
+                        f"objective_weights[{name!r}] must be a finite number > 0, "
+                        f"got {weight!r}."
+                    )
 
     def _callback_list(self):
         if self.callbacks is None:
@@ -481,6 +646,9 @@ class BaseSequentialSearchCV(BaseSearchCV):
     def _run_search(self, evaluate_candidates, *, callback_ctx=None):
         space = self._check_search_params()
         rng = _seed_generator(self.random_state)
+        # Only a multi-objective search draws its scalarisation weights' seed, so that
+        # single-objective searches keep their random stream.
+        weights_seed = int(rng.integers(2**31)) if self.objectives else None
         inputs = _FitInputs(self, *self._fit_inputs)
         if getattr(self, "n_splits_", None) is None:
             self.n_splits_ = len(inputs.splits)  # scikit-learn < 1.7 sets it later
@@ -494,7 +662,7 @@ class BaseSequentialSearchCV(BaseSearchCV):
             ).call_on_fit_task_begin(estimator=self)
         try:
             with progress_bar(self, total=self._expected_fits()) as bar:
-                ev = _Evaluator(self, space, inputs, journal, search_ctx)
+                ev = _Evaluator(self, space, inputs, journal, search_ctx, weights_seed)
                 if bar is not None:
                     ev.callbacks.append(bar)
                 self._search(ev, rng)
@@ -510,6 +678,8 @@ class BaseSequentialSearchCV(BaseSearchCV):
                 f"Every one of the {len(ev.scores)} candidates failed to fit or score; "
                 f"there is no model to choose. The last error was: {reasons[-1]}"
             )
+        if self.objectives:
+            self.pareto_front_ = ev.pareto_front()
         ev.commit(evaluate_candidates)
         if search_ctx is not None:
             search_ctx.call_on_fit_task_end(estimator=self)

@@ -5,7 +5,8 @@ Each task is scikit-learn's own ``_fit_and_score``, wrapped so that
 * a fit whose test score is NaN or infinite gets ``error_score`` instead;
 * a fit running longer than ``timeout`` seconds is interrupted, and its worker process
   killed if the interruption cannot land (a long call inside C code);
-* each failure carries a short reason for ``cv_results_["failure_reason"]``.
+* each failure carries a short reason for ``cv_results_["failure_reason"]``;
+* a multi-objective search's cost measures are taken on the fold's fitted model.
 
 Results stream back as tasks finish (``return_as="generator_unordered"``), so the
 caller can journal each fit at once. When a worker process dies (killed, out of
@@ -27,7 +28,10 @@ from dataclasses import dataclass
 import numpy as np
 from sklearn.metrics._scorer import _MultimetricScorer
 from sklearn.model_selection._validation import _fit_and_score
+from sklearn.utils.metaestimators import _safe_split
 from sklearn.utils.parallel import Parallel, delayed
+
+from .costs import measure_costs
 
 # Exceptions joblib or Dask raise when a worker process dies under a task.
 _WORKER_DEATH = {"TerminatedWorkerError", "BrokenProcessPool", "KilledWorker"}
@@ -157,8 +161,12 @@ class _Deadline:
         return False
 
 
-def _run_task(task_id, estimator, X, y, task, fit_kwargs, timeout, tombstones):
-    """Fit and score one task in a worker; returns ``(task_id, out)``."""
+def _run_task(task_id, estimator, X, y, task, fit_kwargs, timeout, tombstones, costs):
+    """Fit and score one task in a worker; returns ``(task_id, out)``.
+
+    With ``costs`` (names of :data:`skautosearch.costs.COST_MEASURES`), they are
+    measured on the fold's fitted model and its test rows, as ``out["costs"]``.
+    """
     raise_errors = fit_kwargs["error_score"] == "raise"
     deadline = _Deadline(timeout, os.path.join(tombstones, str(task_id)))
     start = time.perf_counter()
@@ -169,6 +177,7 @@ def _run_task(task_id, estimator, X, y, task, fit_kwargs, timeout, tombstones):
                 parameters=task.parameters,
                 split_progress=(task.split, task.n_splits),
                 candidate_progress=(task.candidate, task.n_candidates),
+                return_estimator=bool(costs),
                 **fit_kwargs,
             )
             deadline.stop()
@@ -181,7 +190,7 @@ def _run_task(task_id, estimator, X, y, task, fit_kwargs, timeout, tombstones):
             raise CandidateTimeout(
                 f"Candidate {task.parameters!r} {message} (candidate_timeout={timeout})."
             )
-        out = _failed(task, fit_kwargs, message, time.perf_counter() - start)
+        out = _failed(task, fit_kwargs, message, time.perf_counter() - start, costs)
     elif out["fit_error"] is None and not _finite(out["test_scores"]):
         # The fit worked, so scikit-learn does not count it as failed; its score is
         # replaced all the same, so that it cannot win or mislead the strategy.
@@ -190,6 +199,12 @@ def _run_task(task_id, estimator, X, y, task, fit_kwargs, timeout, tombstones):
             raise ValueError(f"Candidate {task.parameters!r} got a {message}.")
         out["test_scores"] = _error_scores(fit_kwargs)
         out["failure_reason"] = message
+    if costs and "costs" not in out:
+        fitted = out.pop("estimator")
+        out["costs"] = dict.fromkeys(costs, np.nan)
+        if out["fit_error"] is None:
+            X_test, _ = _safe_split(fitted, X, y, task.test, task.train)
+            out["costs"] = measure_costs(fitted, X_test, costs)
     out.setdefault("failure_reason", short_reason(out["fit_error"]))
     return task_id, out
 
@@ -202,7 +217,7 @@ def _error_scores(fit_kwargs):
     return error_score
 
 
-def _failed(task, fit_kwargs, reason, fit_time):
+def _failed(task, fit_kwargs, reason, fit_time, costs):
     """The ``out`` of a failed fit, shaped as scikit-learn's, with ``reason`` as error."""
     scores = _error_scores(fit_kwargs)
     failed = {
@@ -213,13 +228,15 @@ def _failed(task, fit_kwargs, reason, fit_time):
         "score_time": 0.0,
         "failure_reason": reason,
     }
+    if costs:
+        failed["costs"] = dict.fromkeys(costs, np.nan)
     if fit_kwargs.get("return_train_score"):
         failed["train_scores"] = scores
     return failed
 
 
 def run_tasks(tasks, estimator, X, y, fit_kwargs, *, n_jobs, pre_dispatch, timeout,
-              on_result):
+              on_result, costs=()):
     """Run every task; call ``on_result(task, out)`` in the caller's thread as each ends.
 
     A task whose worker dies is reported with a failed ``out`` and a reason, and so
@@ -228,12 +245,12 @@ def run_tasks(tasks, estimator, X, y, fit_kwargs, *, n_jobs, pre_dispatch, timeo
     """
     with tempfile.TemporaryDirectory(prefix="skautosearch-") as tombstones:
         _Runner(estimator, X, y, fit_kwargs, n_jobs, pre_dispatch, timeout, on_result,
-                tombstones).run(list(tasks))
+                tombstones, costs).run(list(tasks))
 
 
 class _Runner:
     def __init__(self, estimator, X, y, fit_kwargs, n_jobs, pre_dispatch, timeout,
-                 on_result, tombstones):
+                 on_result, tombstones, costs):
         self.args = (estimator, X, y)
         self.fit_kwargs = fit_kwargs
         self.parallel = Parallel(n_jobs=n_jobs, pre_dispatch=pre_dispatch,
@@ -241,6 +258,7 @@ class _Runner:
         self.timeout = timeout
         self.on_result = on_result
         self.tombstones = tombstones
+        self.costs = tuple(costs)
         self.doomed = {}  # candidate -> why one of its fits killed a worker
 
     def run(self, tasks):
@@ -251,7 +269,7 @@ class _Runner:
         try:
             for task_id, out in self.parallel(
                 delayed(_run_task)(id(task), *self.args, task, self.fit_kwargs, self.timeout,
-                                   self.tombstones)
+                                   self.tombstones, self.costs)
                 for task in tasks
             ):
                 finished.add(task_id)
@@ -284,11 +302,12 @@ class _Runner:
         message = self.doomed.get(task.candidate)
         if message is not None:
             fit_time = self.timeout if message.startswith("timed out") else 0.0
-            self.on_result(task, _failed_or_raise(task, self.fit_kwargs, message, fit_time))
+            self.on_result(task, _failed_or_raise(task, self.fit_kwargs, message, fit_time,
+                                                  self.costs))
         return message is not None
 
 
-def _failed_or_raise(task, fit_kwargs, message, fit_time):
+def _failed_or_raise(task, fit_kwargs, message, fit_time, costs):
     if fit_kwargs["error_score"] == "raise":
         raise RuntimeError(f"Candidate {task.parameters!r}: {message}.")
-    return _failed(task, fit_kwargs, message, fit_time)
+    return _failed(task, fit_kwargs, message, fit_time, costs)

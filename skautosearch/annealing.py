@@ -71,7 +71,8 @@ class AnnealingSearchCV(BaseSequentialSearchCV):
         candidate so far; None never restarts.
     scoring, n_jobs, refit, cv, verbose, pre_dispatch, error_score, return_train_score
         As in :class:`~sklearn.model_selection.GridSearchCV`.
-    random_state, max_time, patience, callbacks
+    random_state, max_time, patience, callbacks, checkpoint, candidate_timeout, \
+objectives, objective_weights
         As in :class:`~skautosearch.GeneticSearchCV` (``patience`` counts steps).
 
     Attributes
@@ -87,6 +88,12 @@ refit_time_, multimetric_
         Number of ``evaluate_candidates`` calls.
     stop_reason_ : str
         Why the search stopped (see :class:`~skautosearch.GeneticSearchCV`).
+    n_replayed_fits_ : int
+        Fits answered from the ``checkpoint`` journal instead of being run.
+    pareto_front_ : Bunch
+        With ``objectives`` only: ``index``, the rows of ``cv_results_`` on the Pareto
+        front (sorted by the first objective), and ``table``, a dict of their
+        ``params`` and objective values (``pandas.DataFrame(search.pareto_front_.table)``).
 
     See Also
     --------
@@ -145,6 +152,8 @@ refit_time_, multimetric_
         callbacks=None,
         checkpoint=None,
         candidate_timeout=None,
+        objectives=None,
+        objective_weights=None,
     ):
         super().__init__(
             estimator,
@@ -164,6 +173,8 @@ refit_time_, multimetric_
             callbacks=callbacks,
             checkpoint=checkpoint,
             candidate_timeout=candidate_timeout,
+            objectives=objectives,
+            objective_weights=objective_weights,
         )
         self.n_chains = n_chains
         self.n_initial_points = n_initial_points
@@ -207,6 +218,8 @@ refit_time_, multimetric_
                                           _MIN_STEP_FRACTION)
             proposals = self._propose(ev, current, scale, rng)
             scores = ev.evaluate(proposals, self._columns(step, chains, temperature))
+            # A multi-objective search re-scalarises every score after each batch.
+            current_scores = np.array([ev.scores[g] for g in current])
             spread = self._score_spread(ev)
             for c in chains:
                 if self._accept(current_scores[c], scores[c], temperature * spread, rng):

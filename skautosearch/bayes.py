@@ -20,6 +20,7 @@ class _SubspaceOptimizer:
     def __init__(self, k, params, rng, surrogate, **kwargs):
         self.k = k
         self.params = params
+        self.told = []  # genomes told, in order
         seed = int(rng.integers(np.iinfo(np.int32).max))
         dimensions = [p.skopt_dimension() for p in params]
         if surrogate == "GP":
@@ -49,10 +50,18 @@ class _SubspaceOptimizer:
 
     def tell(self, genomes, scores, worst):
         points = [[p.to_skopt(c) for p, c in zip(self.params, codes)] for _, codes in genomes]
-        # skopt minimises, and cannot take a failure: give it the worst score seen.
-        losses = [-(s if math.isfinite(s) else worst) for s in scores]
         with threadpool_limits(limits=1):
-            self.optimizer.tell(points, losses)
+            self.optimizer.tell(points, self._losses(scores, worst))
+        self.told.extend(genomes)
+
+    def restate(self, scores, worst):
+        """New scores for the points told so far; the surrogate refits at the next tell."""
+        self.optimizer.yi = self._losses(scores, worst)
+
+    @staticmethod
+    def _losses(scores, worst):
+        # skopt minimises, and cannot take a failure: give it the worst score seen.
+        return [-(s if math.isfinite(s) else worst) for s in scores]
 
 
 class BayesianSearchCV(BaseSequentialSearchCV):
@@ -87,7 +96,8 @@ class BayesianSearchCV(BaseSequentialSearchCV):
         Further keyword arguments for :class:`skopt.Optimizer` (e.g. ``acq_func_kwargs``).
     scoring, n_jobs, refit, cv, verbose, pre_dispatch, error_score, return_train_score
         As in :class:`~sklearn.model_selection.GridSearchCV`.
-    random_state, max_time, patience, callbacks
+    random_state, max_time, patience, callbacks, checkpoint, candidate_timeout, \
+objectives, objective_weights
         As in :class:`~skautosearch.GeneticSearchCV` (``patience`` counts batches).
 
     Attributes
@@ -102,6 +112,12 @@ refit_time_, multimetric_
         Number of ``evaluate_candidates`` calls.
     stop_reason_ : str
         Why the search stopped (see :class:`~skautosearch.GeneticSearchCV`).
+    n_replayed_fits_ : int
+        Fits answered from the ``checkpoint`` journal instead of being run.
+    pareto_front_ : Bunch
+        With ``objectives`` only: ``index``, the rows of ``cv_results_`` on the Pareto
+        front (sorted by the first objective), and ``table``, a dict of their
+        ``params`` and objective values (``pandas.DataFrame(search.pareto_front_.table)``).
 
     See Also
     --------
@@ -156,6 +172,8 @@ refit_time_, multimetric_
         callbacks=None,
         checkpoint=None,
         candidate_timeout=None,
+        objectives=None,
+        objective_weights=None,
     ):
         super().__init__(
             estimator,
@@ -175,6 +193,8 @@ refit_time_, multimetric_
             callbacks=callbacks,
             checkpoint=checkpoint,
             candidate_timeout=candidate_timeout,
+            objectives=objectives,
+            objective_weights=objective_weights,
         )
         self.n_points = n_points
         self.n_initial_points = n_initial_points
@@ -209,5 +229,9 @@ refit_time_, multimetric_
             genomes = [initial.pop(initial.index(g)) for g in mine[:n]] or opt.ask(n)
             scores = ev.evaluate(genomes, {"iteration": [iteration] * len(genomes)})
             finite = [s for s in ev.scores.values() if math.isfinite(s)]
-            opt.tell(genomes, scores, min(finite, default=0.0))
+            worst = min(finite, default=0.0)
+            if len(ev.objectives) > 1:
+                # The scalarisation changed with this batch: restate the earlier points.
+                opt.restate([ev.scores.get(g, -np.inf) for g in opt.told], worst)
+            opt.tell(genomes, scores, worst)
             iteration += 1

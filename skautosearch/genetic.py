@@ -28,6 +28,8 @@ class GeneticSearchCV(BaseSequentialSearchCV):
     distribution, resampling for a categorical). A generation is evaluated in one
     ``evaluate_candidates`` call, so joblib runs its candidates x folds in parallel.
     A child that was already evaluated is mutated again; repeats are never refitted.
+    With several ``objectives`` the generations follow NSGA-II (Deb et al., 2002):
+    parents and children compete on non-dominated rank, then crowding distance.
 
     Parameters
     ----------
@@ -58,22 +60,52 @@ class GeneticSearchCV(BaseSequentialSearchCV):
     scoring, n_jobs, refit, cv, verbose, pre_dispatch, error_score, return_train_score
         As in :class:`~sklearn.model_selection.GridSearchCV`. With several metrics the
         search maximises the ``refit`` metric (the first one if ``refit`` is callable).
+        ``refit="knee"`` (with ``objectives``) refits the knee of the Pareto front;
+        :func:`skautosearch.pareto.smallest_within_one_se` makes a ``refit`` callable
+        for the smallest model within one standard error of the best score.
     random_state : int, RandomState instance or None, default=None
         Seeds the search's own ``numpy.random.Generator``; the global state is never
         read or changed.
     max_time : float, default=None
         Seconds; the search stops after the generation that crosses it.
     patience : int, default=None
-        Stop after this many generations without a better best score.
+        Stop after this many generations without a better best score (with several
+        ``objectives``: without a new candidate on the Pareto front).
     callbacks : callable or list of callables, default=None
         Each is called as ``callback(search, results)`` after every generation with
         the ``cv_results_`` so far; returning True stops the search.
+    checkpoint : str or path-like, default=None
+        A file journaling every finished fit (JSON lines, never pickle), flushed as
+        each fit ends. Fitting again with the same file (after a crash, a kill, or
+        with a larger ``n_iter``) answers every journaled fit without refitting; with
+        the same ``random_state`` the search replays the same candidates and ends with
+        the same ``cv_results_``. A truncated last record is skipped with a warning; a
+        journal written for another estimator, other data, other folds or another
+        scoring is refused with an error. See :doc:`/user_guide/reliability`.
+    candidate_timeout : float, default=None
+        Seconds one fit may take; a longer one is interrupted and recorded as failed
+        (``error_score``, ``failure_reason`` "timed out ..."). A fit stuck in a long C
+        call is stopped by killing its worker process (process-based backends).
+    objectives : dict of str to {"max", "min"}, default=None
+        Several objectives, e.g. ``{"accuracy": "max", "size_bytes": "min"}``: scorer
+        names (``"score"``, the ``scoring`` string, the estimator's default scorer
+        name, or the keys of a multi-metric ``scoring``) and cost measures of the
+        fold models: ``"n_params"``, ``"n_nonzero"``, ``"size_bytes"``, ``"latency"``
+        (see :mod:`skautosearch.costs`), recorded as ``mean_<name>`` and
+        ``std_<name>`` columns. The search then looks for the Pareto front
+        (``pareto_front_``); with ``refit="knee"`` it refits the front's knee.
+    objective_weights : dict of str to float, default=None
+        Weights of the ``objectives`` in the scalarisation that guides annealing and
+        Bayesian optimisation; by default fresh random weights for each batch
+        (ParEGO), which spreads the candidates along the front.
 
     Attributes
     ----------
     cv_results_ : dict of numpy (masked) ndarrays
         As in ``GridSearchCV``, one row per distinct candidate in evaluation order, plus
-        ``generation`` (when it was first evaluated) and ``batch``.
+        ``generation`` (when it was first evaluated), ``batch``, ``failure_reason``
+        (why a candidate's fit failed or got ``error_score``; "" if it did not) and,
+        with ``objectives``, ``mean_<cost>``/``std_<cost>`` for each cost measure.
     best_estimator_, best_score_, best_params_, best_index_, scorer_, n_splits_, \
 refit_time_, multimetric_
         As in :class:`~sklearn.model_selection.GridSearchCV`.
@@ -82,6 +114,12 @@ refit_time_, multimetric_
     stop_reason_ : str
         Why the search stopped: "n_iter", "max_time", "patience", "callback" or
         "exhausted" (no new candidate left to propose).
+    n_replayed_fits_ : int
+        Fits answered from the ``checkpoint`` journal instead of being run.
+    pareto_front_ : Bunch
+        With ``objectives`` only: ``index``, the rows of ``cv_results_`` on the Pareto
+        front (sorted by the first objective), and ``table``, a dict of their
+        ``params`` and objective values (``pandas.DataFrame(search.pareto_front_.table)``).
 
     See Also
     --------
@@ -140,6 +178,8 @@ refit_time_, multimetric_
         callbacks=None,
         checkpoint=None,
         candidate_timeout=None,
+        objectives=None,
+        objective_weights=None,
     ):
         super().__init__(
             estimator,
@@ -159,6 +199,8 @@ refit_time_, multimetric_
             callbacks=callbacks,
             checkpoint=checkpoint,
             candidate_timeout=candidate_timeout,
+            objectives=objectives,
+            objective_weights=objective_weights,
         )
         self.population_size = population_size
         self.crossover_probability = crossover_probability
@@ -175,24 +217,45 @@ refit_time_, multimetric_
             )
 
     def _search(self, ev, rng):
+        if len(ev.objectives) > 1:
+            return self._search_pareto(ev, rng)
         population = ev.space.sample(self.population_size, rng)
         scores = ev.evaluate(population, {"generation": [0] * len(population)})
         generation = 0
         while not ev.done:
             generation += 1
-            children = self._breed(ev, population, scores, rng)
+            children = self._breed(ev, population, scores, rng,
+                                   self.population_size - self.elitism)
             child_scores = ev.evaluate(children, {"generation": [generation] * len(children)})
             population = self._elites(ev) + children
             scores = np.concatenate([[ev.scores[g] for g in population[: -len(children)]],
                                      child_scores])
 
+    def _search_pareto(self, ev, rng):
+        """NSGA-II (Deb et al., 2002): parents and children compete for the next population.
+
+        Selection ranks by non-dominated front, then by crowding distance within a
+        front, so the population spreads along the front; ``elitism`` is implicit.
+        """
+        population = ev.space.sample(self.population_size, rng)
+        ev.evaluate(population, {"generation": [0] * len(population)})
+        generation = 0
+        while not ev.done:
+            generation += 1
+            ranked = ev.nsga_order(population)
+            population = ranked
+            # Tournaments compare positions in that order: lower is better.
+            fitness = -np.arange(len(ranked), dtype=float)
+            children = self._breed(ev, ranked, fitness, rng, self.population_size)
+            ev.evaluate(children, {"generation": [generation] * len(children)})
+            population = ev.nsga_order(population + children)[: self.population_size]
+
     def _elites(self, ev):
         ranked = sorted(ev.scores, key=ev.scores.get, reverse=True)
         return ranked[: self.elitism]
 
-    def _breed(self, ev, population, scores, rng):
+    def _breed(self, ev, population, scores, rng, n_children):
         scores = np.where(np.isnan(scores), -np.inf, scores)
-        n_children = self.population_size - self.elitism
         children = []
         while len(children) < n_children:
             first = population[_tournament(population, scores, self.tournament_size, rng)]

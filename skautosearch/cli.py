@@ -416,10 +416,20 @@ def _make_searches(args, spec, data, X_train):
         else:
             cls = _search_class(name)
             space_for = distributions if name == "random" else _ours(distributions)
+            ours = {} if name == "random" else _reliability_params(args, name)
             searches[name] = cls(estimator, space_for, n_iter=n_iter,
                                  random_state=args.seed, **common,
-                                 **_strategy_params(name, n_iter))
+                                 **_strategy_params(name, n_iter), **ours)
     return searches, grid, n_iter
+
+
+def _reliability_params(args, name):
+    """``--checkpoint``: one journal per search under the output folder."""
+    if not args.checkpoint:
+        return {}
+    folder = os.path.join(args.output, "checkpoints")
+    os.makedirs(folder, exist_ok=True)
+    return {"checkpoint": os.path.join(folder, f"{name}.jsonl")}
 
 
 def _strategy_params(name, n_iter):
@@ -809,6 +819,11 @@ def build_parser():
         help="a run of under a minute (longer for the Keras models): a 16-point "
              "grid instead of 36, shorter training for the boosting, MLP and Keras "
              "models")
+    parser.add_argument(
+        "--checkpoint", action="store_true",
+        help="journal every fit of the genetic, annealing and bayes searches under "
+             "OUTPUT/checkpoints/; after a crash, the same command resumes them "
+             "without refitting what was journaled")
     parser.add_argument(
         "--no-progress", dest="progress", action="store_false",
         help="do not draw progress bars")

@@ -109,7 +109,8 @@ def test_help_explains_every_option(capsys):
     assert main(["--help"]) == 0
     text = capsys.readouterr().out
     for option in ["--dataset", "--target", "--estimator", "--strategies", "--n-iter",
-                   "--cv", "--n-jobs", "--seed", "--output", "--quick", "--encode"]:
+                   "--cv", "--n-jobs", "--seed", "--output", "--quick", "--encode",
+                   "--checkpoint"]:
         assert option in text
     for name in ESTIMATORS:
         assert name in text
@@ -273,3 +274,19 @@ def test_docstring_examples_run():
 
     failures, tried = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
     assert tried > 0 and failures == 0
+
+
+def test_checkpoint_resumes_a_rerun_without_refitting(tmp_path, capsys):
+    argv = TINY + ["--strategies", "genetic,bayes", "--checkpoint", "--output", str(tmp_path)]
+    assert main(argv) == 0
+    journals = sorted(os.listdir(tmp_path / "checkpoints"))
+    assert journals == ["bayes.jsonl", "genetic.jsonl"]
+    first = json.loads((tmp_path / "results.json").read_text())
+    sizes = {name: (tmp_path / "checkpoints" / name).stat().st_size for name in journals}
+    assert main(argv) == 0
+    again = json.loads((tmp_path / "results.json").read_text())
+    # Nothing new was fitted, so the journals did not grow, and the results are the same.
+    assert sizes == {name: (tmp_path / "checkpoints" / name).stat().st_size
+                     for name in journals}
+    assert [r["best_cv_score"] for r in first["summary"]] == \
+        [r["best_cv_score"] for r in again["summary"]]

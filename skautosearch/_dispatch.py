@@ -253,8 +253,12 @@ class _Runner:
                  on_result, tombstones, costs):
         self.args = (estimator, X, y)
         self.fit_kwargs = fit_kwargs
-        self.parallel = Parallel(n_jobs=n_jobs, pre_dispatch=pre_dispatch,
-                                 return_as="generator_unordered")
+        try:
+            self.parallel = Parallel(n_jobs=n_jobs, pre_dispatch=pre_dispatch,
+                                     return_as="generator_unordered")
+        except ValueError:
+            # A backend that cannot stream results (Ray's): all of them at the end.
+            self.parallel = Parallel(n_jobs=n_jobs, pre_dispatch=pre_dispatch)
         self.timeout = timeout
         self.on_result = on_result
         self.tombstones = tombstones

@@ -24,7 +24,7 @@ from sklearn.utils import Bunch, indexable
 from sklearn.utils._param_validation import Interval
 
 from . import _journal
-from ._dispatch import Task, run_tasks
+from ._dispatch import Task, make_parallel, run_tasks
 from ._progress import progress_bar
 from .costs import COST_MEASURES
 from .pareto import (
@@ -192,8 +192,10 @@ class _Evaluator:
     scikit-learn's ``evaluate_candidates`` once, at the end (see :func:`_answering`).
     """
 
-    def __init__(self, search, space, inputs, journal, callback_ctx, weights_seed=None):
+    def __init__(self, search, space, inputs, journal, callback_ctx, weights_seed=None,
+                 parallel=None):
         self.search = search
+        self.parallel = parallel
         self.space = space
         self.inputs = inputs
         self.journal = journal
@@ -343,8 +345,8 @@ class _Evaluator:
         search = self.search
         run_tasks(
             tasks, inputs.estimator, inputs.X, inputs.y, inputs.fit_kwargs,
-            n_jobs=search._n_jobs_for_fits, pre_dispatch=search.pre_dispatch,
-            timeout=search.candidate_timeout, on_result=record, costs=inputs.costs,
+            parallel=self.parallel, timeout=search.candidate_timeout, on_result=record,
+            costs=inputs.costs,
         )
         return outs
 
@@ -660,9 +662,11 @@ class BaseSequentialSearchCV(BaseSearchCV):
             search_ctx = callback_ctx.subcontext(
                 task_name="search", max_subtasks=None
             ).call_on_fit_task_begin(estimator=self)
+        parallel = make_parallel(self._n_jobs_for_fits, self.pre_dispatch)
         try:
-            with progress_bar(self, total=self._expected_fits()) as bar:
-                ev = _Evaluator(self, space, inputs, journal, search_ctx, weights_seed)
+            with progress_bar(self, total=self._expected_fits()) as bar, parallel:
+                ev = _Evaluator(self, space, inputs, journal, search_ctx, weights_seed,
+                                parallel)
                 if bar is not None:
                     ev.callbacks.append(bar)
                 self._search(ev, rng)

@@ -235,30 +235,38 @@ def _failed(task, fit_kwargs, reason, fit_time, costs):
     return failed
 
 
-def run_tasks(tasks, estimator, X, y, fit_kwargs, *, n_jobs, pre_dispatch, timeout,
-              on_result, costs=()):
+def make_parallel(n_jobs, pre_dispatch):
+    """The ``Parallel`` of a whole search; enter it once so its workers are kept.
+
+    Results stream back as they finish; a backend that cannot stream (Ray's) returns
+    them at the end of each batch.
+    """
+    try:
+        return Parallel(n_jobs=n_jobs, pre_dispatch=pre_dispatch,
+                        return_as="generator_unordered")
+    except ValueError:
+        return Parallel(n_jobs=n_jobs, pre_dispatch=pre_dispatch)
+
+
+def run_tasks(tasks, estimator, X, y, fit_kwargs, *, parallel, timeout, on_result,
+              costs=()):
     """Run every task; call ``on_result(task, out)`` in the caller's thread as each ends.
 
-    A task whose worker dies is reported with a failed ``out`` and a reason, and so
-    are the candidate's other splits not run yet; every other error propagates
-    (``error_score="raise"``, or a bug).
+    ``parallel`` comes from :func:`make_parallel`. A task whose worker dies is reported
+    with a failed ``out`` and a reason, and so are the candidate's other splits not run
+    yet; every other error propagates (``error_score="raise"``, or a bug).
     """
     with tempfile.TemporaryDirectory(prefix="skautosearch-") as tombstones:
-        _Runner(estimator, X, y, fit_kwargs, n_jobs, pre_dispatch, timeout, on_result,
-                tombstones, costs).run(list(tasks))
+        _Runner(estimator, X, y, fit_kwargs, parallel, timeout, on_result, tombstones,
+                costs).run(list(tasks))
 
 
 class _Runner:
-    def __init__(self, estimator, X, y, fit_kwargs, n_jobs, pre_dispatch, timeout,
-                 on_result, tombstones, costs):
+    def __init__(self, estimator, X, y, fit_kwargs, parallel, timeout, on_result,
+                 tombstones, costs):
         self.args = (estimator, X, y)
         self.fit_kwargs = fit_kwargs
-        try:
-            self.parallel = Parallel(n_jobs=n_jobs, pre_dispatch=pre_dispatch,
-                                     return_as="generator_unordered")
-        except ValueError:
-            # A backend that cannot stream results (Ray's): all of them at the end.
-            self.parallel = Parallel(n_jobs=n_jobs, pre_dispatch=pre_dispatch)
+        self.parallel = parallel
         self.timeout = timeout
         self.on_result = on_result
         self.tombstones = tombstones

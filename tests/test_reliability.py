@@ -20,6 +20,7 @@ from skautosearch import AnnealingSearchCV, BayesianSearchCV, GeneticSearchCV, R
 
 X, y = load_iris(return_X_y=True)
 CV = StratifiedKFold(3, shuffle=True, random_state=0)
+CV2 = StratifiedKFold(2, shuffle=True, random_state=0)
 SPACE = {"C": Real(1e-2, 1e3, prior="log-uniform"), "gamma": Real(1e-4, 1e1, prior="log-uniform")}
 SEARCHES = {
     "genetic": lambda **kw: GeneticSearchCV(SVC(), SPACE, population_size=4, **kw),
@@ -284,7 +285,8 @@ def test_a_nan_score_with_error_score_raise_raises():
 
 def test_a_candidate_whose_worker_dies_is_recorded_and_the_search_goes_on():
     space = [{"mode": ["ok"], "c": [0.5, 1.0, 2.0]}, {"mode": ["die"], "c": [1.0]}]
-    search = GeneticSearchCV(Behaving(), space, n_iter=4, population_size=4, cv=CV,
+    # Two folds: each death restarts a worker, which takes seconds.
+    search = GeneticSearchCV(Behaving(), space, n_iter=4, population_size=4, cv=CV2,
                              random_state=0, n_jobs=2, error_score=-1.0)
     with pytest.warns(FitFailedWarning):
         search.fit(X, y)
@@ -299,8 +301,8 @@ def test_a_candidate_whose_worker_dies_is_recorded_and_the_search_goes_on():
 
 
 def test_a_dead_worker_with_error_score_raise_raises():
-    search = GeneticSearchCV(Behaving(mode="die"), {"c": [1.0, 2.0]}, n_iter=2,
-                             population_size=2, elitism=0, cv=CV, n_jobs=2,
+    search = GeneticSearchCV(Behaving(mode="die"), {"c": [1.0]}, n_iter=1,
+                             population_size=2, elitism=0, cv=CV2, n_jobs=2,
                              error_score="raise")
     with pytest.raises(RuntimeError, match="worker process died"):
         search.fit(X, y)

@@ -56,7 +56,8 @@ class GeneticSearchCV(BaseSequentialSearchCV):
     tournament_size : int, default=3
         Individuals compared to pick each parent.
     elitism : int, default=2
-        Best candidates found so far carried unchanged into each generation.
+        Best candidates found so far carried unchanged into each generation (with
+        several ``objectives``, NSGA-II's survival of parents and children replaces it).
     scoring, n_jobs, refit, cv, verbose, pre_dispatch, error_score, return_train_score
         As in :class:`~sklearn.model_selection.GridSearchCV`. With several metrics the
         search maximises the ``refit`` metric (the first one if ``refit`` is callable).
@@ -210,7 +211,8 @@ refit_time_, multimetric_
         self.elitism = elitism
 
     def _check_strategy_params(self):
-        if self.elitism >= self.population_size:
+        several_objectives = self.objectives is not None and len(self.objectives) > 1
+        if self.elitism >= self.population_size and not several_objectives:
             raise ValueError(
                 f"elitism={self.elitism} must be smaller than "
                 f"population_size={self.population_size}: no room left for children."

@@ -20,6 +20,11 @@ import os
 import warnings
 
 import joblib
+
+try:
+    import fcntl
+except ImportError:  # Windows
+    fcntl = None
 import numpy as np
 from sklearn.base import clone
 
@@ -36,6 +41,19 @@ _FINGERPRINT_MEANING = {
     "return_train_score": "return_train_score",
     "costs": "the cost measures recorded",
 }
+
+
+def _lock(file, path):
+    """One search at a time per journal (an advisory lock, released when the process ends)."""
+    if fcntl is None:  # Windows
+        return
+    try:
+        fcntl.flock(file.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        raise ValueError(
+            f"checkpoint={path!r} is in use by another running search; two searches "
+            "cannot share a journal at the same time."
+        ) from None
 
 
 def fingerprint(estimator, X, y, splits, *, scoring, error_score, return_train_score,
@@ -103,8 +121,14 @@ class Journal:
             raise ValueError(
                 f"checkpoint={self.path!r}: the folder {folder!r} does not exist."
             )
-        good_size = self._read(fingerprint) if os.path.exists(self.path) else 0
-        self._file = open(self.path, "a+b")
+        existed = os.path.exists(self.path)
+        self._file = open(self.path, "a+b")  # appending never changes what is there
+        try:
+            _lock(self._file, self.path)
+            good_size = self._read(fingerprint) if existed else 0
+        except BaseException:
+            self._file.close()
+            raise
         if good_size < self._file.seek(0, os.SEEK_END):
             self._file.truncate(good_size)  # drop a truncated last record before appending
             self._file.seek(good_size)

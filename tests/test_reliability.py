@@ -242,6 +242,22 @@ def test_a_checkpoint_in_a_missing_folder_is_an_error_before_any_fit(tmp_path):
         search.fit(X, y)
 
 
+def test_a_journal_in_use_by_another_search_is_refused(tmp_path):
+    fcntl = pytest.importorskip("fcntl")
+    path = tmp_path / "journal.jsonl"
+    search = GeneticSearchCV(SVC(), SPACE, n_iter=4, population_size=4, cv=CV,
+                             random_state=0, checkpoint=path)
+    search.fit(X, y)
+    held = open(path, "a+b")
+    try:
+        fcntl.flock(held.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        with pytest.raises(ValueError, match="in use by another running search"):
+            search.fit(X, y)
+    finally:
+        held.close()
+    assert search.fit(X, y).n_replayed_fits_ == 12  # free again
+
+
 def test_the_journal_is_json_never_pickle(tmp_path):
     path = tmp_path / "journal.jsonl"
     GeneticSearchCV(SVC(), SPACE, n_iter=4, population_size=4, cv=CV, random_state=0,

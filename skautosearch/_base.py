@@ -662,7 +662,8 @@ class BaseSequentialSearchCV(BaseSearchCV):
             search_ctx = callback_ctx.subcontext(
                 task_name="search", max_subtasks=None
             ).call_on_fit_task_begin(estimator=self)
-        parallel = make_parallel(self._n_jobs_for_fits, self.pre_dispatch)
+        parallel = make_parallel(self._n_jobs_for_fits, self.pre_dispatch,
+                                 scatter=[a for a in (inputs.X, inputs.y) if a is not None])
         try:
             with progress_bar(self, total=self._expected_fits()) as bar, parallel:
                 ev = _Evaluator(self, space, inputs, journal, search_ctx, weights_seed,

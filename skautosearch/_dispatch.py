@@ -26,6 +26,8 @@ import time
 from dataclasses import dataclass
 
 import numpy as np
+from joblib import parallel_config
+from joblib.parallel import get_active_backend
 from sklearn.metrics._scorer import _MultimetricScorer
 from sklearn.model_selection._validation import _fit_and_score
 from sklearn.utils.metaestimators import _safe_split
@@ -235,12 +237,20 @@ def _failed(task, fit_kwargs, reason, fit_time, costs):
     return failed
 
 
-def make_parallel(n_jobs, pre_dispatch):
+def make_parallel(n_jobs, pre_dispatch, scatter=()):
     """The ``Parallel`` of a whole search; enter it once so its workers are kept.
 
     Results stream back as they finish; a backend that cannot stream (Ray's) returns
-    them at the end of each batch.
+    them at the end of each batch. Under joblib's Dask backend the ``scatter`` objects
+    (the data) are sent to the workers once for the search, not once per batch.
     """
+    backend, config_n_jobs = get_active_backend()
+    if scatter and type(backend).__name__ == "DaskDistributedBackend" and not getattr(
+        backend, "data_futures", None
+    ):
+        scattering = type(backend)(client=backend.client, scatter=list(scatter))
+        with parallel_config(backend=scattering, n_jobs=config_n_jobs):
+            return make_parallel(n_jobs, pre_dispatch)
     try:
         return Parallel(n_jobs=n_jobs, pre_dispatch=pre_dispatch,
                         return_as="generator_unordered")

@@ -215,6 +215,7 @@ class _Evaluator:
         # Multi-objective: each genome's objectives as a vector to minimise.
         self.objectives = search._objectives()
         self.F = {}
+        self._front = []  # genomes on the Pareto front so far
         self.genomes = []  # in evaluation order, as records
         self._front_grew = False
         self._weights_rng = None
@@ -278,11 +279,13 @@ class _Evaluator:
                     value = value if np.isfinite(value) else np.nan
                 vector.append(sign * value)
             self.F[genome] = np.array(vector, dtype=float)
-        genomes = list(self.F)
-        front = pareto_front(np.array([self.F[g] for g in genomes]))
-        self._front_grew = any(genomes[i] in batch for i in front)
+        # The front of everything seen is the front of the old front and the batch.
+        candidates = self._front + [g for g in batch if g not in self._front]
+        front = pareto_front(np.array([self.F[g] for g in candidates]))
+        self._front = [candidates[i] for i in front]
+        self._front_grew = any(g in batch for g in self._front)
         if len(self.objectives) > 1:
-            self.scores.update(self._scalarised(genomes))
+            self.scores.update(self._scalarised(list(self.F)))
 
     def _scalarised(self, genomes):
         """Augmented Chebyshev scalarisation (ParEGO) of the objectives, to maximise.

@@ -21,8 +21,13 @@ __all__ = ["ProgressCallback", "progress_bar"]
 def _score_key(search):
     """The ``cv_results_`` key of the score that decides the best candidate."""
     refit = getattr(search, "refit", True)
-    if isinstance(refit, str):
+    if isinstance(refit, str) and refit != "knee":
         return f"mean_test_{refit}"
+    if refit == "knee":  # the knee of a Pareto front: its first scorer objective
+        results = getattr(search, "cv_results_", None) or {}
+        for name in getattr(search, "objectives", None) or {}:
+            if f"mean_test_{name}" in results:
+                return f"mean_test_{name}"
     return "mean_test_score"
 
 

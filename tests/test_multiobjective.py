@@ -86,6 +86,21 @@ def test_each_search_finds_a_front_and_knee_refit_picks_its_knee(name):
     assert len(search.pareto_front_.index) >= 2
 
 
+def test_results_helpers_read_a_knee_search():
+    pd = pytest.importorskip("pandas")
+    from skautosearch.results import convergence, to_dataframe
+
+    search = AnnealingSearchCV(
+        PIPE, GRID, n_iter=6, cv=CV, random_state=0, refit="knee",
+        scoring={"accuracy": "accuracy", "f1": "f1_macro"},
+        objectives={"f1": "max", "n_params": "min"},
+    ).fit(X, y)
+    df = to_dataframe(search, sort_by="rank")
+    assert isinstance(df, pd.DataFrame) and len(df) == 6
+    n_fits, best = convergence(search)
+    assert best[-1] == max(search.cv_results_["mean_test_f1"])
+
+
 @pytest.mark.parametrize("name", ["annealing", "bayes"])
 def test_user_weights_are_reproducible_and_change_the_search(name):
     params = dict(n_iter=10, cv=CV, random_state=0, objectives=OBJECTIVES)

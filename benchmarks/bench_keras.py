@@ -103,10 +103,12 @@ def part_speed(repeats, epochs):
         f"{epochs} epochs, n_jobs=1, {repeats} alternating repeats"
     )
     print(
-        f"GridSearchCV + scikeras.KerasClassifier      : median {a:6.2f} s  {np.round(times['scikeras'], 2)}"
+        f"GridSearchCV + scikeras.KerasClassifier      : median {a:6.2f} s  "
+        f"{np.round(times['scikeras'], 2)}"
     )
     print(
-        f"GridSearchCV + skautosearch.KerasClassifier  : median {b:6.2f} s  {np.round(times['skautosearch'], 2)}"
+        f"GridSearchCV + skautosearch.KerasClassifier  : median {b:6.2f} s  "
+        f"{np.round(times['skautosearch'], 2)}"
     )
     print(f"speed-up (median ratio): {a / b:.2f}x")
     print(
@@ -187,7 +189,8 @@ def part_flat(n_fits, epochs):
         f"median {np.median(seconds[steady]):.3f} s"
     )
     print(
-        f"time slope over fits 21-{n_fits}: {100 * slope * 10 / mean:+.2f} % of the mean per 10 fits"
+        f"time slope over fits 21-{n_fits}: {100 * slope * 10 / mean:+.2f} % of the mean "
+        "per 10 fits"
     )
     print(
         f"RSS: after fit 20 {rss[19]:.0f} MB, after fit {n_fits} {rss[-1]:.0f} MB, "

@@ -633,6 +633,12 @@ class BaseSequentialSearchCV(BaseSearchCV):
                 raise TypeError(f"callbacks must be callables, got {cb!r}.")
         return list(self.callbacks)
 
+    def _format_results(self, candidate_params, n_splits, out, more_results=None):
+        # Candidates reach scikit-learn as _Answered dicts carrying their results;
+        # cv_results_ and best_params_ get the plain parameter dicts.
+        candidate_params = [dict(params) for params in candidate_params]
+        return super()._format_results(candidate_params, n_splits, out, more_results)
+
     def _guiding_metric(self):
         """The metric the strategy maximises; None for one metric (or not yet known).
 

@@ -37,6 +37,7 @@ def same_results(a, b):
             continue
         np.testing.assert_array_equal(value, b.cv_results_[key], err_msg=key)
     assert a.best_params_ == b.best_params_
+    assert type(a.best_params_) is dict and all(type(p) is dict for p in a.cv_results_["params"])
 
 
 class Behaving(ClassifierMixin, BaseEstimator):

@@ -663,6 +663,8 @@ class BaseSequentialSearchCV(BaseSearchCV):
         inputs = _FitInputs(self, *self._fit_inputs)
         if getattr(self, "n_splits_", None) is None:
             self.n_splits_ = len(inputs.splits)  # scikit-learn < 1.7 sets it later
+        parallel = make_parallel(self._n_jobs_for_fits, self.pre_dispatch,
+                                 scatter=[a for a in (inputs.X, inputs.y) if a is not None])
         journal = None
         if self.checkpoint is not None:
             journal = _journal.Journal(self.checkpoint, inputs.fingerprint(self))
@@ -671,8 +673,6 @@ class BaseSequentialSearchCV(BaseSearchCV):
             search_ctx = callback_ctx.subcontext(
                 task_name="search", max_subtasks=None
             ).call_on_fit_task_begin(estimator=self)
-        parallel = make_parallel(self._n_jobs_for_fits, self.pre_dispatch,
-                                 scatter=[a for a in (inputs.X, inputs.y) if a is not None])
         try:
             with progress_bar(self, total=self._expected_fits()) as bar, parallel:
                 ev = _Evaluator(self, space, inputs, journal, search_ctx, weights_seed,
@@ -694,6 +694,8 @@ class BaseSequentialSearchCV(BaseSearchCV):
             )
         if self.objectives:
             self.pareto_front_ = ev.pareto_front()
+        elif hasattr(self, "pareto_front_"):
+            del self.pareto_front_  # from an earlier fit with objectives
         ev.commit(evaluate_candidates)
         if search_ctx is not None:
             search_ctx.call_on_fit_task_end(estimator=self)

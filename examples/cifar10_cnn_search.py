@@ -75,6 +75,11 @@ def main():
     )
     parser.add_argument("--n-jobs", type=int, default=1)
     parser.add_argument(
+        "--checkpoint", metavar="FILE",
+        help="journal the genetic search's fits (JSON lines); rerun after a crash to "
+             "resume it without refitting (worth it with --full)",
+    )
+    parser.add_argument(
         "--offline", action="store_true", help="use the digits fallback"
     )
     parser.add_argument(
@@ -123,6 +128,7 @@ def main():
             cv=cv,
             n_jobs=args.n_jobs,
             random_state=0,
+            checkpoint=args.checkpoint,
         ),
         X,
         y,

@@ -66,6 +66,11 @@ def main():
     parser.add_argument("--cv", type=int, default=3)
     parser.add_argument("--n-jobs", type=int, default=1)
     parser.add_argument(
+        "--checkpoint", metavar="FILE",
+        help="journal the Bayesian search's fits (JSON lines); rerun after a crash to "
+             "resume it without refitting",
+    )
+    parser.add_argument(
         "--offline", action="store_true", help="use the synthetic fallback"
     )
     parser.add_argument(
@@ -119,6 +124,7 @@ def main():
             cv=cv,
             n_jobs=args.n_jobs,
             random_state=0,
+            checkpoint=args.checkpoint,
         ),
         "RandomizedSearchCV": RandomizedSearchCV(
             lstm,

@@ -353,22 +353,29 @@ class _Evaluator:
         )
         return outs
 
+    def _more_results(self):
+        """The strategy, batch, failure and cost columns, one list per column."""
+        return {key: [row[key] for _, _, row in self.records] for key in self.records[0][2]}
+
     def format_results(self):
         """``cv_results_`` of the candidates so far, as scikit-learn formats them."""
         params = [p for p, _, _ in self.records]
         outs = [_sklearn_out(out) for _, candidate_outs, _ in self.records
                 for out in candidate_outs]
-        more = {key: [row[key] for _, _, row in self.records] for key in self.records[0][2]}
+        more = self._more_results()
         return self.search._format_results(params, len(self.inputs.splits), outs, more)
 
     def pareto_front(self):
         """``pareto_front_``: the front's rows of ``cv_results_``, and a table of them."""
-        F = np.array([self.F[g] for g in self.genomes])
-        front = pareto_front(F)
-        front = front[np.lexsort(F[front].T[::-1])]
+        # The front kept batch by batch (see _record_objectives), as rows of cv_results_.
+        row = {genome: i for i, genome in enumerate(self.genomes)}
+        front = np.array([row[g] for g in self._front], dtype=int)
+        F = np.array([self.F[g] for g in self._front]).reshape(len(front), -1)
+        order = np.lexsort(F.T[::-1])
+        front, F = front[order], F[order]
         table = {"params": [self.records[i][0] for i in front]}
         for j, (name, sign) in enumerate(self.objectives):
-            table[name] = sign * F[front, j]
+            table[name] = sign * F[:, j]
         return Bunch(index=front, table=table)
 
     def commit(self, evaluate_candidates):
@@ -378,7 +385,7 @@ class _Evaluator:
             candidate = _Answered(params)
             candidate.outs = [_sklearn_out(out) for out in outs]
             answered.append(candidate)
-        more = {key: [row[key] for _, _, row in self.records] for key in self.records[0][2]}
+        more = self._more_results()
         kwargs = {"more_results": more}
         ctx = None
         if self._callback_ctx is not None:

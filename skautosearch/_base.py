@@ -22,7 +22,6 @@ from abc import abstractmethod
 
 import numpy as np
 from sklearn.base import clone, is_classifier, is_regressor
-from sklearn.model_selection._search import BaseSearchCV
 
 from . import _journal
 from ._dispatch import make_parallel
@@ -31,6 +30,7 @@ from ._inputs import checked_cv, prepare
 from ._objectives import Objectives
 from ._progress import _expected_fits, progress_bar
 from ._sklearn_private import (
+    BaseSearchCV,
     Interval,
     _fit_context,
     _MultimetricScorer,

@@ -26,6 +26,8 @@ The names, and what we would lose without each:
   for the cost measures.
 * ``utils._param_validation.Interval`` / ``StrOptions``: parameter constraints, as in
   scikit-learn's own estimators.
+* ``model_selection._search.BaseSearchCV``: the base class of ``GridSearchCV``, which
+  scikit-learn documents for third-party searches but exports from a private module.
 * Methods of ``BaseSearchCV``: ``_get_scorers``, ``_get_routed_params_for_fit``,
   ``_format_results``, ``_select_best_index``, ``_check_refit_for_multimetric``: the
   scoring, metadata routing, ``cv_results_`` layout and best-candidate rule of
@@ -59,6 +61,7 @@ except ImportError as exc:  # pragma: no cover - only on an unsupported scikit-l
 
 __all__ = [
     "BASE_SEARCH_METHODS",
+    "BaseSearchCV",
     "FIT_AND_SCORE_PARAMETERS",
     "Interval",
     "StrOptions",

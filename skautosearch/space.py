@@ -213,18 +213,31 @@ def _make_param(name, value, where):
         raise TypeError(f"{where}[{name!r}]: unsupported skopt dimension {value!r}.")
     if all(hasattr(value, attr) for attr in ("rvs", "cdf", "ppf")):
         return _Distribution(name, value)
-    if isinstance(value, tuple):
+    if isinstance(value, tuple) and _is_range_shorthand(value):
         return _make_param(name, _tuple_dimension(name, value, where), where)
     # A list is categorical whatever it holds (tuples such as hidden_layer_sizes
-    # included), as in GridSearchCV; an array must be 1-d.
-    if isinstance(value, list) or (isinstance(value, np.ndarray) and value.ndim == 1):
+    # included), as in GridSearchCV; so is any other tuple, as in RandomizedSearchCV
+    # (``((1, 1), (1, 2))`` for an ngram_range); an array must be 1-d.
+    if isinstance(value, (list, tuple)) or (isinstance(value, np.ndarray) and value.ndim == 1):
         if len(value) == 0:
-            raise ValueError(f"{where}[{name!r}] is an empty list: give at least one value.")
+            raise ValueError(
+                f"{where}[{name!r}] is an empty {type(value).__name__}: give at least one value."
+            )
         return _Choice(name, value)
     raise TypeError(
         f"{where}[{name!r}] is {value!r} of type {type(value).__name__}; expected a list "
         "of choices, a scipy.stats frozen distribution, or a skopt Real/Integer/"
         "Categorical (or its (low, high[, prior]) tuple)."
+    )
+
+
+def _is_range_shorthand(value):
+    """skopt's ``(low, high[, prior[, base]])``: two numbers first, then strings or a base."""
+    bounds, rest = value[:2], value[2:]
+    return (
+        2 <= len(value) <= 4
+        and all(isinstance(v, numbers.Real) and not isinstance(v, bool) for v in bounds)
+        and (not rest or isinstance(rest[0], str))
     )
 
 

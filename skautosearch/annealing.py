@@ -11,16 +11,21 @@ from ._base import BaseSequentialSearchCV
 _NOVELTY_TRIES = 10
 # The neighbourhood never shrinks below this fraction of its initial size.
 _MIN_STEP_FRACTION = 0.1
+# The exponential and linear schedules never cool below this fraction of the initial
+# temperature: ``rate**step`` underflows to 0.0 after a few thousand steps, and a
+# colder chain would accept nothing worse anyway.
+_MIN_TEMPERATURE_FRACTION = 1e-3
 
 
 def _temperature(schedule, initial, rate, step):
     """Temperature at ``step`` (0-based) of a cooling schedule."""
     if callable(schedule):
         return float(schedule(step))
+    floor = initial * _MIN_TEMPERATURE_FRACTION
     if schedule == "exponential":
-        return initial * rate**step
+        return max(initial * rate**step, floor)
     if schedule == "linear":
-        return max(initial * (1.0 - (1.0 - rate) * step), initial * 1e-3)
+        return max(initial * (1.0 - (1.0 - rate) * step), floor)
     return initial / (1.0 + math.log1p(step))  # "logarithmic"
 
 
@@ -58,7 +63,7 @@ class AnnealingSearchCV(BaseSequentialSearchCV):
         Starting temperature, in units of the score's standard deviation; finite, > 0.
     cooling : {"exponential", "linear", "logarithmic"} or callable, default="exponential"
         Schedule ``T(step)``: ``T0 * rate**step``, ``T0 * (1 - (1 - rate) * step)``
-        (floored at ``T0 / 1000``), ``T0 / (1 + log(1 + step))``, or a callable
+        (both floored at ``T0 / 1000``), ``T0 / (1 + log(1 + step))``, or a callable
         ``step -> T`` returning finite positive values.
     cooling_rate : float, default=0.85
         The ``rate`` of the exponential and linear schedules, in (0, 1).

@@ -5,31 +5,110 @@ import numbers
 import warnings
 
 import numpy as np
+from sklearn.base import BaseEstimator, RegressorMixin, clone
 from sklearn.utils._param_validation import Interval, StrOptions
 from skopt import Optimizer
 from skopt.space import Space
-from skopt.utils import cook_estimator
+from skopt.utils import cook_estimator, normalize_dimensions
 from threadpoolctl import threadpool_limits
 
 from ._base import BaseSequentialSearchCV
+
+# Random draws tried for a proposal nobody has seen before giving up.
+_NOVELTY_TRIES = 10
+# The value every transformed column of an inactive dimension takes in the surrogate's
+# inputs: outside the unit range of every active value.
+_INACTIVE_INPUT = -1.0
+
+
+def _cook(surrogate, dimensions, seed):
+    if surrogate == "GP":
+        # skopt's own GP, with one hyper-parameter fit instead of three: on a few
+        # dozen points the restarts tripled the strategy's cost for nothing.
+        return cook_estimator(
+            "GP", space=Space(dimensions), random_state=seed,
+            noise="gaussian", n_restarts_optimizer=0,
+        )
+    return cook_estimator(surrogate, space=Space(dimensions), random_state=seed)
+
+
+class _InactiveColumns:
+    """Sets the surrogate inputs of a conditional sub-space's inactive dimensions.
+
+    Works on rows as the optimiser transforms them (``space``, normalised, one-hot
+    categories), reading the parents' values back to decide what is active.
+    """
+
+    def __init__(self, search_space, k, space):
+        self.structure = search_space.structures[k]
+        self.params = search_space.subspaces[k]
+        self.space = space
+        bounds = np.cumsum([0] + [d.transformed_size for d in space.dimensions])
+        self.columns = [slice(a, b) for a, b in zip(bounds[:-1], bounds[1:])]
+
+    def __deepcopy__(self, memo):
+        return self  # immutable; skopt clones its surrogate before every fit
+
+    def impute(self, X):
+        X = np.array(X, dtype=float)
+        points = self.space.inverse_transform(X)
+        parents = self.structure.parents
+        cache = {}  # activity by the parents' codes: few distinct ones
+        for row, point in zip(X, points):
+            codes = [0] * len(self.params)
+            for j in parents:
+                codes[j] = self.params[j].from_skopt(point[j])
+            key = tuple(codes[j] for j in parents)
+            if key not in cache:
+                cache[key] = self.structure.active(codes)
+            for column, active in zip(self.columns, cache[key]):
+                if not active:
+                    row[column] = _INACTIVE_INPUT
+        return X
+
+
+class _InactiveImputed(RegressorMixin, BaseEstimator):
+    """A surrogate that sees each inactive dimension at one value outside its range.
+
+    skopt scores its acquisition function on random points, whose inactive
+    dimensions hold random values, and tells it whatever the points hold. Imputing
+    one fixed value before every fit and prediction makes the surrogate model a
+    candidate by its active values only, and keeps "absent" apart from every real
+    value (the imputation SMAC uses for its random forest).
+    """
+
+    def __init__(self, estimator=None, columns=None):
+        self.estimator = estimator
+        self.columns = columns
+
+    def fit(self, X, y):
+        self.estimator_ = clone(self.estimator).fit(self.columns.impute(X), y)
+        return self
+
+    def predict(self, X, **kwargs):
+        return self.estimator_.predict(self.columns.impute(X), **kwargs)
 
 
 class _SubspaceOptimizer:
     """One ``skopt.Optimizer`` over one sub-space, speaking genomes."""
 
-    def __init__(self, k, params, rng, surrogate, **kwargs):
+    def __init__(self, space, k, rng, surrogate, **kwargs):
         self.k = k
-        self.params = params
+        self.params = space.subspaces[k]
+        self.space = space
         self.told = []  # genomes told, in order
         seed = int(rng.integers(np.iinfo(np.int32).max))
-        dimensions = [p.skopt_dimension() for p in params]
-        if surrogate == "GP":
-            # skopt's own GP, with one hyper-parameter fit instead of three: on a few
-            # dozen points the restarts tripled the strategy's cost for nothing.
-            surrogate = cook_estimator(
-                "GP", space=Space(dimensions), random_state=seed,
-                noise="gaussian", n_restarts_optimizer=0,
-            )
+        dimensions = [p.skopt_dimension() for p in self.params]
+        # Any in-range value will do for an inactive dimension: the surrogate never
+        # sees it (see _InactiveImputed).
+        self._placeholder = [p.to_skopt(p.from_unit(0.5)) for p in self.params]
+        if space.structures[k].is_conditional:
+            # The optimiser normalises a GP's dimensions itself, but not a wrapper's.
+            dimensions = normalize_dimensions(dimensions).dimensions
+            columns = _InactiveColumns(space, k, Space(dimensions))
+            surrogate = _InactiveImputed(_cook(surrogate, dimensions, seed), columns)
+        elif surrogate == "GP":
+            surrogate = _cook(surrogate, dimensions, seed)
         self.optimizer = Optimizer(
             dimensions, base_estimator=surrogate, random_state=seed, **kwargs
         )
@@ -42,14 +121,24 @@ class _SubspaceOptimizer:
             # repeats from memory, so that costs nothing.
             warnings.simplefilter("ignore", UserWarning)
             points = self.optimizer.ask(n_points=n_points)
-        genomes = [
-            (self.k, tuple(p.from_skopt(x) for p, x in zip(self.params, point)))
+        return [
+            self.space.canonical(
+                (self.k, tuple(p.from_skopt(x) for p, x in zip(self.params, point)))
+            )
             for point in points
         ]
-        return genomes
+
+    def random(self, rng):
+        """A genome of this sub-space drawn from the prior."""
+        codes = tuple(p.from_unit(rng.random()) for p in self.params)
+        return self.space.canonical((self.k, codes))
 
     def tell(self, genomes, scores, worst):
-        points = [[p.to_skopt(c) for p, c in zip(self.params, codes)] for _, codes in genomes]
+        points = [
+            [p.to_skopt(c) if c is not None else x
+             for p, c, x in zip(self.params, codes, self._placeholder)]
+            for _, codes in genomes
+        ]
         with threadpool_limits(limits=1):
             self.optimizer.tell(points, self._losses(scores, worst))
         self.told.extend(genomes)
@@ -217,8 +306,8 @@ refit_time_, multimetric_
             **(self.optimizer_kwargs or {}),
         }
         optimizers = [
-            _SubspaceOptimizer(k, params, rng, self.surrogate, **kwargs)
-            for k, params in enumerate(ev.space.subspaces)
+            _SubspaceOptimizer(ev.space, k, rng, self.surrogate, **kwargs)
+            for k in range(len(ev.space.subspaces))
         ]
         initial = ev.space.sample(self.n_initial_points * len(optimizers), rng)
         iteration = 0
@@ -226,7 +315,8 @@ refit_time_, multimetric_
             opt = optimizers[iteration % len(optimizers)]
             n = min(self.n_points, ev.remaining)
             mine = [g for g in initial if g[0] == opt.k]
-            genomes = [initial.pop(initial.index(g)) for g in mine[:n]] or opt.ask(n)
+            genomes = ([initial.pop(initial.index(g)) for g in mine[:n]]
+                       or self._ask(ev, opt, n, rng))
             scores = ev.evaluate(genomes, {"iteration": [iteration] * len(genomes)})
             finite = [s for s in ev.scores.values() if math.isfinite(s)]
             worst = min(finite, default=0.0)
@@ -235,3 +325,22 @@ refit_time_, multimetric_
                 opt.restate([ev.scores.get(g, -np.inf) for g in opt.told], worst)
             opt.tell(genomes, scores, worst)
             iteration += 1
+
+    @staticmethod
+    def _ask(ev, opt, n, rng):
+        """``n`` proposals; in a conditional sub-space, none already evaluated.
+
+        Proposals that differ only in inactive values are one candidate: where two
+        collapse into one, or into an earlier candidate, a random new one replaces it.
+        """
+        genomes = opt.ask(n)
+        if not ev.space.structures[opt.k].is_conditional:
+            return genomes
+        fresh = []
+        for genome in genomes:
+            for _ in range(_NOVELTY_TRIES):
+                if genome not in ev.scores and genome not in fresh:
+                    break
+                genome = opt.random(rng)
+            fresh.append(genome)
+        return fresh

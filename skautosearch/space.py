@@ -18,9 +18,15 @@ unbounded one such as ``norm`` works too). Categorical values are resampled, nev
 The Bayesian strategy hands skopt the skopt dimensions themselves; a scipy distribution
 is given to skopt as its unit coordinate ``Real(0, 1)`` and mapped back with ``ppf``.
 
+A :class:`Conditional` value exists only when other parameters take given values
+(``Conditional(Integer(16, 128), when={"n_layers": [2, 3]})``); see
+:mod:`skautosearch._conditional`.
+
 Internally a candidate is a *genome* ``(k, codes)``: the index ``k`` of its sub-space and
 one code per parameter (the value itself for numbers, the category's index for
-categories), which makes candidates hashable even when a value is an estimator.
+categories, ``None`` for an inactive conditional parameter), which makes candidates
+hashable even when a value is an estimator. Every genome this module hands out is
+canonical: two candidates that differ only in inactive parameters are one genome.
 """
 
 import math
@@ -30,7 +36,9 @@ import numpy as np
 from scipy.stats import qmc
 from skopt.space import Categorical, Dimension, Integer, Real, check_dimension
 
-__all__ = ["Categorical", "Integer", "Real", "SearchSpace"]
+from ._conditional import INACTIVE, Conditional, _Structure, unwrap
+
+__all__ = ["Categorical", "Conditional", "Integer", "Real", "SearchSpace"]
 
 # A unit coordinate is kept this far from 0 and 1 so that ppf stays finite.
 _EPS = 1e-9
@@ -105,6 +113,9 @@ class _SkoptNumeric(_Param):
             return self.dimension.high - self.dimension.low + 1
         return math.inf
 
+    def codes(self):
+        return range(self.dimension.low, self.dimension.high + 1)
+
     def skopt_dimension(self):
         return self.dimension
 
@@ -150,6 +161,9 @@ class _Choice(_Param):
     def n_values(self):
         return len(self.categories)
 
+    def codes(self):
+        return range(len(self.categories))
+
     def skopt_dimension(self):
         return Categorical(list(range(len(self.categories))), prior=self.prior, name=self.name)
 
@@ -191,6 +205,10 @@ class _Distribution(_Param):
             return high - low + 1
         return math.inf
 
+    def codes(self):
+        low, high = self.dist.support()
+        return range(int(low), int(high) + 1)
+
     def skopt_dimension(self):
         return Real(_EPS, 1.0 - _EPS, name=self.name)
 
@@ -213,18 +231,31 @@ def _make_param(name, value, where):
         raise TypeError(f"{where}[{name!r}]: unsupported skopt dimension {value!r}.")
     if all(hasattr(value, attr) for attr in ("rvs", "cdf", "ppf")):
         return _Distribution(name, value)
-    if isinstance(value, tuple):
+    if isinstance(value, tuple) and _is_range_shorthand(value):
         return _make_param(name, _tuple_dimension(name, value, where), where)
     # A list is categorical whatever it holds (tuples such as hidden_layer_sizes
-    # included), as in GridSearchCV; an array must be 1-d.
-    if isinstance(value, list) or (isinstance(value, np.ndarray) and value.ndim == 1):
+    # included), as in GridSearchCV; so is any other tuple, as in RandomizedSearchCV
+    # (``((1, 1), (1, 2))`` for an ngram_range); an array must be 1-d.
+    if isinstance(value, (list, tuple)) or (isinstance(value, np.ndarray) and value.ndim == 1):
         if len(value) == 0:
-            raise ValueError(f"{where}[{name!r}] is an empty list: give at least one value.")
+            raise ValueError(
+                f"{where}[{name!r}] is an empty {type(value).__name__}: give at least one value."
+            )
         return _Choice(name, value)
     raise TypeError(
         f"{where}[{name!r}] is {value!r} of type {type(value).__name__}; expected a list "
         "of choices, a scipy.stats frozen distribution, or a skopt Real/Integer/"
         "Categorical (or its (low, high[, prior]) tuple)."
+    )
+
+
+def _is_range_shorthand(value):
+    """skopt's ``(low, high[, prior[, base]])``: two numbers first, then strings or a base."""
+    bounds, rest = value[:2], value[2:]
+    return (
+        2 <= len(value) <= 4
+        and all(isinstance(v, numbers.Real) and not isinstance(v, bool) for v in bounds)
+        and (not rest or isinstance(rest[0], str))
     )
 
 
@@ -255,6 +286,8 @@ class SearchSpace:
     ----------
     subspaces : list of list of _Param
         One list of parameters per dict.
+    structures : list of _Structure
+        The conditions of each sub-space (see :class:`Conditional`).
 
     Examples
     --------
@@ -276,20 +309,51 @@ class SearchSpace:
                 f"got {param_distributions!r}."
             )
         self.subspaces = []
+        self.structures = []
         for i, sub in enumerate(param_distributions):
             label = where if len(param_distributions) == 1 else f"{where}[{i}]"
             if not isinstance(sub, dict) or not sub:
                 raise ValueError(f"{label} must be a non-empty dict, got {sub!r}.")
-            self.subspaces.append([_make_param(k, v, label) for k, v in sub.items()])
+            params, whens = [], {}
+            for j, (name, value) in enumerate(sub.items()):
+                value, when = unwrap(name, value, label)
+                if when is not None:
+                    whens[j] = when
+                params.append(_make_param(name, value, label))
+            self.subspaces.append(params)
+            self.structures.append(_Structure(params, whens, label))
 
     def size(self):
-        """Number of distinct candidates (``math.inf`` if any dimension is continuous)."""
-        return sum(math.prod(p.n_values() for p in sub) for sub in self.subspaces)
+        """Number of distinct candidates (``math.inf`` if any dimension is continuous).
+
+        Candidates differing only in inactive parameters count once; beyond 10,000
+        combinations of the values conditions depend on, an upper bound.
+        """
+        return sum(structure.count() for structure in self.structures)
 
     def decode(self, genome):
-        """The ``{name: value}`` dict of a genome, as ``set_params`` takes it."""
+        """The ``{name: value}`` dict of a genome, as ``set_params`` takes it.
+
+        Inactive parameters (code ``None``) are left out: the estimator keeps its own.
+        """
         k, codes = genome
-        return {p.name: p.decode(c) for p, c in zip(self.subspaces[k], codes)}
+        return {
+            p.name: p.decode(c) for p, c in zip(self.subspaces[k], codes) if c is not INACTIVE
+        }
+
+    def canonical(self, genome):
+        """``genome`` with every inactive parameter's code replaced by ``None``.
+
+        Genomes that differ only in inactive parameters have the same canonical
+        form. Raises ValueError if an active parameter has no code.
+        """
+        k, codes = genome
+        return (k, self.structures[k].complete(codes))
+
+    def active(self, genome):
+        """One bool per parameter of the genome's sub-space: is it active?"""
+        k, codes = genome
+        return self.structures[k].active(codes)
 
     def sample(self, n, rng):
         """``n`` genomes: a Latin hypercube in unit coordinates, sub-spaces in turn.
@@ -304,27 +368,49 @@ class SearchSpace:
             if len(rows) == 0:
                 continue
             units = qmc.LatinHypercube(d=len(sub), rng=rng).random(len(rows))
+            structure = self.structures[k]
             for row, u in zip(rows, units):
-                genomes[row] = (k, tuple(p.from_unit(x) for p, x in zip(sub, u)))
+                codes = tuple(p.from_unit(x) for p, x in zip(sub, u))
+                genomes[row] = (k, structure.complete(codes))
         return genomes
 
     def mutate(self, genome, rng, *, probability, scale):
-        """Perturb each gene with ``probability`` (at least one gene always changes)."""
+        """Perturb each active gene with ``probability`` (at least one always changes).
+
+        A parameter the mutation activates takes a value drawn from its prior; one it
+        deactivates loses its value.
+        """
         k, codes = genome
         sub = self.subspaces[k]
-        mask = rng.random(len(sub)) < probability
+        active = np.array([c is not INACTIVE for c in codes])
+        mask = (rng.random(len(sub)) < probability) & active
         if not mask.any():
-            mask[rng.integers(len(sub))] = True
-        return (k, tuple(
-            p.perturb(c, scale, rng) if m else c for p, c, m in zip(sub, codes, mask)
-        ))
+            candidates = np.flatnonzero(active)
+            mask[candidates[rng.integers(len(candidates))]] = True
+        codes = tuple(p.perturb(c, scale, rng) if m else c for p, c, m in zip(sub, codes, mask))
+        return (k, self.structures[k].complete(codes, rng))
 
     def crossover(self, first, second, rng):
-        """Uniform crossover; parents from different sub-spaces are returned unchanged."""
+        """Uniform crossover; parents from different sub-spaces are returned unchanged.
+
+        Where the parents differ in a value a conditional gene depends on, the gene
+        goes with that value, so that each child inherits a whole active sub-tree
+        from one parent (the filters of block 3 travel with ``n_blocks=3``); where
+        they agree, it is exchanged on its own. A gene the child activates that
+        neither parent has is drawn from its prior.
+        """
         (k1, a), (k2, b) = first, second
         if k1 != k2 or len(a) < 2:
             return first, second
         swap = rng.random(len(a)) < 0.5
+        structure = self.structures[k1]
+        for i in structure.order:  # parents first: their swap is decided when read
+            parent = structure.first_parent(i)
+            if parent is not None and a[parent] != b[parent]:
+                swap[i] = swap[parent]
         child1 = tuple(y if s else x for x, y, s in zip(a, b, swap))
         child2 = tuple(x if s else y for x, y, s in zip(a, b, swap))
-        return (k1, child1), (k1, child2)
+        return (
+            (k1, structure.complete(child1, rng, spare=child2)),
+            (k1, structure.complete(child2, rng, spare=child1)),
+        )

@@ -338,5 +338,33 @@ def test_public_names_load_lazily_and_star_import_works():
             "from skautosearch import *; print(sorted(n for n in dir() if n[0].isupper()))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.stdout.split() == ["['AnnealingSearchCV',", "'BayesianSearchCV',",
-                                  "'Categorical',", "'GeneticSearchCV',", "'Integer',",
+                                  "'Categorical',", "'Conditional',",
+                                  "'GeneticSearchCV',", "'Integer',",
                                   "'ProgressCallback',", "'Real']"], out.stderr
+
+
+class TwoParams(FitCounter):
+    """Records the parameters each fit received (None: never set)."""
+
+    received = []
+
+    def __init__(self, a=None, b=None):
+        self.a = a
+        self.b = b
+
+    def fit(self, X, y):
+        type(self).received.append((self.a, self.b))
+        self.classes_ = np.unique(y)
+        return self
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "engine: _dispatch._run_task fits the one estimator object of the search in "
+    "process, so a candidate inherits the previous candidate's parameters; it must fit "
+    "clone(estimator), as scikit-learn's evaluate_candidates does"))
+@pytest.mark.parametrize("name", STRATEGIES)
+def test_a_candidate_never_inherits_parameters_of_another_sub_space(name):
+    TwoParams.received = []
+    make(name, TwoParams(), [{"a": [1, 2]}, {"b": [1, 2]}], n_iter=4).fit(X, y)
+    assert len(TwoParams.received) == 4 * 3 + 1
+    assert all((a is None) != (b is None) for a, b in TwoParams.received)

@@ -106,3 +106,11 @@ def test_a_list_of_tuples_is_categorical_as_in_grid_search():
     space = SearchSpace({"hidden_layer_sizes": [(32,), (64, 32), (16, 16)]})
     values = {space.decode(g)["hidden_layer_sizes"] for g in space.sample(30, rng())}
     assert values == {(32,), (64, 32), (16, 16)}
+
+
+def test_a_tuple_of_tuples_is_categorical_as_in_randomized_search():
+    # RandomizedSearchCV takes any sequence of choices, e.g. CountVectorizer's ngram_range.
+    space = SearchSpace({"vect__ngram_range": ((1, 1), (1, 2))})
+    values = {space.decode(g)["vect__ngram_range"] for g in space.sample(20, rng())}
+    assert values == {(1, 1), (1, 2)}
+    assert space.size() == 2

@@ -6,6 +6,20 @@ compiles it from its ``optimizer``, ``optimizer__learning_rate`` and ``loss``
 parameters.  Per-block parameters (``filters_0``, ``filters_1`` ...) are
 separate, so a search, and ``GeneticSearchCV``'s crossover in particular, can
 treat each block on its own; only the first ``n_blocks`` of them are used.
+Search them as :class:`~skautosearch.Conditional` dimensions, so that a block's
+parameters exist only when the block does::
+
+    from skautosearch import Conditional
+
+    space = {
+        "model__n_blocks": [1, 2, 3],
+        "model__filters_0": [16, 32, 64],
+        "model__filters_1": Conditional([16, 32, 64], when={"model__n_blocks": [2, 3]}),
+        "model__filters_2": Conditional([16, 32, 64], when={"model__n_blocks": [3]}),
+    }
+
+Then a one-block network is one candidate, whatever the other blocks' filters,
+and ``cv_results_`` shows only the filters it used.
 """
 
 import math
@@ -285,6 +299,11 @@ def build_lstm_classifier(
     recurrent_dropout=0.1,
     n_units=64,
     vocab_size=None,
+    n_layers=1,
+    units_0=None,
+    units_1=None,
+    units_2=None,
+    units_3=None,
     compile_kwargs=None,
 ):
     """Build an Embedding + SpatialDropout1D + LSTM text classifier.
@@ -292,7 +311,8 @@ def build_lstm_classifier(
     The IMDB workflow's network: sequences of word indices (padded to
     ``maxlen``), ``Embedding(vocab_size, embedding_dim)``,
     ``SpatialDropout1D(dropout)``, ``LSTM(n_units, dropout, recurrent_dropout)``
-    and a sigmoid (binary) or softmax output.
+    and a sigmoid (binary) or softmax output.  With ``n_layers`` > 1 the LSTMs
+    are stacked, each but the last passing on its whole sequence.
 
     Parameters
     ----------
@@ -307,12 +327,18 @@ def build_lstm_classifier(
         The LSTM's recurrent dropout.  Note that a non-zero value makes
         TensorFlow use the generic (slower) LSTM kernel.
     n_units : int, default=64
-        LSTM units.
+        Units of each LSTM layer.
     vocab_size : int or None, default=None
         Number of token ids (largest id + 1).  None takes it from the data
         seen in ``fit`` (``X_max_ + 1``); give it when known (e.g. the
         ``num_words`` of the loader) so that a rare id present only in a test
         fold cannot fall outside the embedding.
+    n_layers : int, default=1
+        Number of stacked LSTM layers, 1 to ``MAX_BLOCKS``.
+    units_0, units_1, units_2, units_3 : int or None, default=None
+        Units of one LSTM layer, overriding ``n_units``; search them as
+        :class:`~skautosearch.Conditional` dimensions of ``n_layers``.  Values
+        for layers past ``n_layers`` are unused.
     compile_kwargs : dict or None, default=None
         Filled in by SciKeras (see :func:`build_mlp`).
 
@@ -328,9 +354,13 @@ def build_lstm_classifier(
     ...         "target_type_": "binary"}
     >>> build_lstm_classifier(meta, embedding_dim=8, n_units=4).output_shape
     (None, 1)
+    >>> model = build_lstm_classifier(meta, n_layers=2, units_0=8, units_1=4)
+    >>> [layer.units for layer in model.layers if layer.name.startswith("lstm")]
+    [8, 4]
     """
     _check_int("embedding_dim", embedding_dim, 1)
     _check_int("n_units", n_units, 1)
+    _check_int("n_layers", n_layers, 1, MAX_BLOCKS)
     _check_rate("dropout", dropout)
     _check_rate("recurrent_dropout", recurrent_dropout)
     if len(meta["X_shape_"]) != 2:
@@ -346,14 +376,23 @@ def build_lstm_classifier(
             )
         vocab_size = meta["X_max_"] + 1
     _check_int("vocab_size", vocab_size, 1)
-    return keras.Sequential(
-        [
-            keras.Input((meta["X_shape_"][1],), dtype="int32"),
-            keras.layers.Embedding(vocab_size, embedding_dim),
-            keras.layers.SpatialDropout1D(dropout),
-            keras.layers.LSTM(
-                n_units, dropout=dropout, recurrent_dropout=recurrent_dropout
-            ),
-            _output_layer(meta, "classification", compile_kwargs),
-        ]
+    per_layer = _per_block(
+        "n_units", n_units, [units_0, units_1, units_2, units_3], n_layers
     )
+    layers = [
+        keras.Input((meta["X_shape_"][1],), dtype="int32"),
+        keras.layers.Embedding(vocab_size, embedding_dim),
+        keras.layers.SpatialDropout1D(dropout),
+    ]
+    for i, units in enumerate(per_layer):
+        _check_int(f"units_{i}", units, 1)
+        layers.append(
+            keras.layers.LSTM(
+                units,
+                dropout=dropout,
+                recurrent_dropout=recurrent_dropout,
+                return_sequences=i < n_layers - 1,
+            )
+        )
+    layers.append(_output_layer(meta, "classification", compile_kwargs))
+    return keras.Sequential(layers)

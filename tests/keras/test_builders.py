@@ -7,7 +7,7 @@ pytestmark = pytest.mark.keras
 
 keras = pytest.importorskip("keras")
 
-from skautosearch import GeneticSearchCV  # noqa: E402
+from skautosearch import AnnealingSearchCV, Conditional, GeneticSearchCV  # noqa: E402
 from skautosearch.keras import (  # noqa: E402
     KerasClassifier,
     build_cnn,
@@ -85,6 +85,19 @@ def test_lstm_takes_maxlen_and_vocabulary_from_the_data():
         build_lstm_classifier({**TOKENS, "X_max_": None})
 
 
+def test_lstm_stacks_n_layers_with_per_layer_units():
+    model = build_lstm_classifier(TOKENS, embedding_dim=8, n_units=4, n_layers=3,
+                                  units_0=6, units_2=5, units_3=99)
+    lstms = [layer for layer in model.layers if isinstance(layer, keras.layers.LSTM)]
+    assert [layer.units for layer in lstms] == [6, 4, 5]
+    assert [layer.return_sequences for layer in lstms] == [True, True, False]
+    assert model.output_shape == (None, 1)
+    with pytest.raises(ValueError, match="n_layers must be an integer in"):
+        build_lstm_classifier(TOKENS, n_layers=0)
+    with pytest.raises(ValueError, match="units_1 must be"):
+        build_lstm_classifier(TOKENS, n_layers=2, units_1=0)
+
+
 def test_binary_output_follows_the_loss():
     meta = {"n_features_in_": 3, "n_classes_": 2, "target_type_": "binary"}
     assert build_mlp(meta).output_shape == (None, 1)
@@ -129,3 +142,28 @@ def test_genetic_search_records_an_impossible_architecture_and_goes_on():
     assert (
         np.isnan(scores[blocks == 4]).all() and np.isfinite(scores[blocks == 1]).all()
     )
+
+
+def test_a_conditional_space_builds_each_block_count_with_its_own_filters():
+    X, y = load_digits_images()
+    X, y = X[:150], y[:150]
+    cnn = KerasClassifier(build_cnn, loss="sparse_categorical_crossentropy", epochs=1,
+                          verbose=0, random_state=0, model__dense_units=8, model__filters=4)
+    space = {
+        "model__n_blocks": [1, 2, 3],
+        "model__filters_0": [4, 8],
+        "model__filters_1": Conditional([4, 8], when={"model__n_blocks": [2, 3]}),
+        "model__filters_2": Conditional([4, 8], when={"model__n_blocks": [3]}),
+    }
+    search = AnnealingSearchCV(cnn, space, n_iter=5, n_chains=1, n_initial_points=4,
+                               cv=2, random_state=0).fit(X, y)
+    for params in search.cv_results_["params"]:
+        n_blocks = params["model__n_blocks"]
+        assert {f"model__filters_{i}" for i in range(3)} & set(params) == {
+            f"model__filters_{i}" for i in range(n_blocks)
+        }
+    assert np.isfinite(search.cv_results_["mean_test_score"]).all()
+    best = search.best_params_
+    assert _conv_filters(search.best_estimator_.model_) == [
+        best[f"model__filters_{i}"] for i in range(best["model__n_blocks"])
+    ]

@@ -24,6 +24,7 @@ import numpy as np
 from sklearn.base import clone, is_classifier, is_regressor
 
 from . import _journal
+from ._budget import check_schedule
 from ._dispatch import make_parallel
 from ._evaluator import Evaluator
 from ._inputs import checked_cv, prepare
@@ -135,6 +136,11 @@ class BaseSequentialSearchCV(BaseSearchCV):
         "candidate_timeout": [Interval(numbers.Real, 0, None, closed="neither"), None],
         "objectives": [dict, None],
         "objective_weights": [dict, None],
+        "resource": [str, None],
+        "min_resources": [Interval(numbers.Integral, 1, None, closed="left"), None],
+        "max_resources": [Interval(numbers.Integral, 1, None, closed="left"), None],
+        "factor": [Interval(numbers.Integral, 2, None, closed="left")],
+        "n_brackets": [Interval(numbers.Integral, 1, None, closed="left"), None],
     }
 
     @abstractmethod
@@ -160,6 +166,11 @@ class BaseSequentialSearchCV(BaseSearchCV):
         candidate_timeout=None,
         objectives=None,
         objective_weights=None,
+        resource=None,
+        min_resources=None,
+        max_resources=None,
+        factor=3,
+        n_brackets=None,
     ):
         super().__init__(
             estimator=estimator,
@@ -182,6 +193,11 @@ class BaseSequentialSearchCV(BaseSearchCV):
         self.candidate_timeout = candidate_timeout
         self.objectives = objectives
         self.objective_weights = objective_weights
+        self.resource = resource
+        self.min_resources = min_resources
+        self.max_resources = max_resources
+        self.factor = factor
+        self.n_brackets = n_brackets
 
     @_fit_context(prefer_skip_nested_validation=False)
     def fit(self, X, y=None, **params):
@@ -211,6 +227,7 @@ class BaseSequentialSearchCV(BaseSearchCV):
         inputs = prepare(self._with_refit(refit), estimator, X, y, params, cv,
                          costs=[name for name, _ in objectives if name in COST_MEASURES])
         self.n_splits_ = inputs.n_splits
+        schedule = self._check_schedule(estimator, space, inputs)
         if self.checkpoint is not None and self.random_state is None:
             warnings.warn(
                 "checkpoint is set but random_state is None: a resumed search draws other "
@@ -218,10 +235,10 @@ class BaseSequentialSearchCV(BaseSearchCV):
                 "random_state to an int to resume the same search.", stacklevel=2,
             )
         root_ctx = self._begin_callbacks(refit, inputs, params)
-        ev, trials = self._run(space, inputs, objectives, refit, root_ctx)
+        ev, trials = self._run(space, inputs, objectives, refit, root_ctx, schedule)
         self._record(ev, trials, refit, inputs)
         if refit:
-            self._refit_best(inputs, root_ctx, params)
+            self._refit_best(inputs, root_ctx, params, schedule)
         if root_ctx is not None:
             root_ctx.call_on_fit_task_end(estimator=self, X=inputs.X, y=inputs.y,
                                           metadata=_callback_metadata(params))
@@ -255,7 +272,20 @@ class BaseSequentialSearchCV(BaseSearchCV):
         ).call_on_fit_task_begin(estimator=self, X=inputs.X, y=inputs.y,
                                  metadata=_callback_metadata(params))
 
-    def _run(self, space, inputs, objectives, refit, root_ctx):
+    def _check_schedule(self, estimator, space, inputs):
+        """The budget :class:`~skautosearch._budget.Schedule`, or None; checked before fits."""
+        schedule = check_schedule(self, estimator,
+                                  n_rows=min(len(train) for train, _ in inputs.splits))
+        if schedule is not None:
+            searched = {param.name for subspace in space.subspaces for param in subspace}
+            if schedule.resource in searched:
+                raise ValueError(
+                    f"resource={schedule.resource!r} is also a parameter of the search space; "
+                    "the budget sets it: remove it from param_distributions."
+                )
+        return schedule
+
+    def _run(self, space, inputs, objectives, refit, root_ctx, schedule=None):
         """Run the strategy to its end; return its evaluator and trials."""
         rng = _seed_generator(self.random_state)
         # Only a multi-objective search draws its scalarisation weights' seed, so that
@@ -275,21 +305,34 @@ class BaseSequentialSearchCV(BaseSearchCV):
         journal = None
         if self.checkpoint is not None:
             journal = _journal.Journal(self.checkpoint, _journal.fingerprint(self, inputs))
+        store = None
+        if schedule is not None:
+            from ._continuation import ModelStore
+
+            # Fold models between rungs: beside the checkpoint, else in a temporary folder.
+            store = ModelStore(None if self.checkpoint is None
+                               else os.path.dirname(os.path.abspath(self.checkpoint)))
         try:
             with progress_bar(self, total=_expected_fits(self)) as bar, parallel:
                 trials = Trials(self, inputs, parallel, journal, search_ctx)
                 stopping = Stopping(self, space.size(), callbacks + [bar] * (bar is not None))
                 ev = Evaluator(space, trials, stopping, self.n_iter,
-                               self._guiding_metric(refit), tracker)
+                               self._guiding_metric(refit), tracker, schedule, store)
                 self._search(ev, rng)
         finally:
             if journal is not None:
                 journal.close()
+            if store is not None:
+                store.close()
         if search_ctx is not None:
             search_ctx.call_on_fit_task_end(estimator=self)
         self.n_batches_ = ev.n_batches
         self.stop_reason_ = stopping.reason or "strategy"
         self.n_replayed_fits_ = trials.n_replayed
+        if schedule is not None:
+            self.n_resources_ = schedule.rungs
+            self.n_candidates_ = [sum(1 for _, _, row in trials.records if row["iter"] == k)
+                                  for k in range(len(schedule.rungs))]
         return ev, trials
 
     def _record(self, ev, trials, refit, inputs):
@@ -322,11 +365,17 @@ class BaseSequentialSearchCV(BaseSearchCV):
         elif hasattr(self, "pareto_front_"):
             del self.pareto_front_  # from an earlier fit with objectives
 
-    def _refit_best(self, inputs, root_ctx, params):
-        """Fit ``best_estimator_`` on the whole data, as ``BaseSearchCV.fit`` does."""
+    def _refit_best(self, inputs, root_ctx, params, schedule=None):
+        """Fit ``best_estimator_`` on the whole data, as ``BaseSearchCV.fit`` does.
+
+        A budgeted search refits with ``max_resources`` of its resource.
+        """
+        best_params = dict(self.best_params_)
+        if schedule is not None and schedule.resource != "n_samples":
+            best_params[schedule.resource] = schedule.max_resources
         # Clone the parameters too: they may be estimators (pipeline steps).
         self.best_estimator_ = clone(inputs.estimator).set_params(
-            **clone(self.best_params_, safe=False)
+            **clone(best_params, safe=False)
         )
         X, y, metadata = inputs.X, inputs.y, _callback_metadata(params)
         ctx = None
@@ -346,6 +395,18 @@ class BaseSequentialSearchCV(BaseSearchCV):
             self.feature_names_in_ = self.best_estimator_.feature_names_in_
         if ctx is not None:
             ctx.call_on_fit_task_end(estimator=self, X=X, y=y, metadata=metadata)
+
+    @staticmethod
+    def _select_best_index(refit, refit_metric, results):
+        """``BaseSearchCV``'s rule; with budgets, among the largest budget reached.
+
+        As in ``HalvingRandomSearchCV``: a candidate stopped at a small budget is not
+        comparable with one trained to the full budget.
+        """
+        if "n_resources" not in results or callable(refit):
+            return BaseSearchCV._select_best_index(refit, refit_metric, results)
+        top = np.flatnonzero(results["n_resources"] == np.max(results["n_resources"]))
+        return top[np.argmin(results[f"rank_test_{refit_metric}"][top])]
 
     def _check_search_params(self, estimator):
         """Everything ``_parameter_constraints`` cannot say; runs before any fit.

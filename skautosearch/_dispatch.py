@@ -24,8 +24,10 @@ from dataclasses import dataclass
 import numpy as np
 from joblib import parallel_config
 from joblib.parallel import get_active_backend
+from sklearn.base import clone
 from sklearn.utils.parallel import Parallel, delayed
 
+from ._budget import fit_and_score_at_budget
 from ._deadline import CandidateTimeout, Deadline
 from ._sklearn_private import HAS_FIT_CALLBACKS, _fit_and_score, _MultimetricScorer, _safe_split
 from .costs import measure_costs
@@ -47,6 +49,7 @@ class Task:
     train: np.ndarray
     test: np.ndarray
     callback_ctx: object = None  # scikit-learn >= 1.9's context of this fit task
+    step: object = None  # a budgeted search's rung (skautosearch._budget.Step)
 
 
 def _is_worker_death(exc):
@@ -91,15 +94,7 @@ def _run_task(task_id, estimator, X, y, task, fit_kwargs, timeout, tombstones, c
     start = time.perf_counter()
     try:
         with deadline:
-            out = _fit_and_score(
-                estimator, X, y, train=task.train, test=task.test,
-                parameters=task.parameters,
-                split_progress=(task.split, task.n_splits),
-                candidate_progress=(task.candidate, task.n_candidates),
-                return_estimator=bool(costs),
-                **fit_kwargs,
-                **callbacks,
-            )
+            out = _fit(estimator, X, y, task, fit_kwargs, bool(costs), callbacks)
             deadline.stop()
     except CandidateTimeout:
         out = None
@@ -127,6 +122,27 @@ def _run_task(task_id, estimator, X, y, task, fit_kwargs, timeout, tombstones, c
             out["costs"] = measure_costs(fitted, X_test, costs)
     out.setdefault("failure_reason", short_reason(out["fit_error"]))
     return task_id, out
+
+
+def _fit(estimator, X, y, task, fit_kwargs, return_estimator, callbacks):
+    """``_fit_and_score`` of one task; at a budgeted search's rung, the continuing fit."""
+    if task.step is None:
+        # A fresh clone for every fit, as scikit-learn's evaluate_candidates does: a
+        # candidate must not inherit another's parameters (n_jobs=1 shares the object).
+        return _fit_and_score(
+            clone(estimator), X, y, train=task.train, test=task.test, parameters=task.parameters,
+            split_progress=(task.split, task.n_splits),
+            candidate_progress=(task.candidate, task.n_candidates),
+            return_estimator=return_estimator, **fit_kwargs, **callbacks,
+        )
+    return fit_and_score_at_budget(
+        estimator, X, y, step=task.step, scorer=fit_kwargs["scorer"], train=task.train,
+        test=task.test, parameters=task.parameters, fit_params=fit_kwargs["fit_params"],
+        score_params=fit_kwargs["score_params"],
+        return_train_score=fit_kwargs["return_train_score"],
+        error_score=fit_kwargs["error_score"], return_estimator=return_estimator,
+        split=task.split,
+    )
 
 
 def _error_scores(fit_kwargs):

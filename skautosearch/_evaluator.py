@@ -7,8 +7,10 @@ decoded and fitted as one batch by :class:`skautosearch._trials.Trials`. After e
 batch the stopping rules decide whether ``ev.done``.
 """
 
+import joblib
 import numpy as np
 
+from ._budget import Step, promoted
 from ._objectives import mean_score
 
 
@@ -29,15 +31,22 @@ class Evaluator:
         The scorer the strategy maximises (None: the only one).
     objectives : Objectives or None
         With several objectives, what guides the strategy instead of ``metric``.
+    schedule : Schedule or None
+        A budgeted search's rungs (see :mod:`skautosearch._budget`).
+    store : ModelStore or None
+        Where a budgeted search keeps fold models between rungs.
     """
 
-    def __init__(self, space, trials, stopping, n_iter, metric=None, objectives=None):
+    def __init__(self, space, trials, stopping, n_iter, metric=None, objectives=None,
+                 schedule=None, store=None):
         self.space = space
         self.trials = trials
         self.stopping = stopping
         self.n_iter = n_iter
         self.metric = metric
         self._objectives = objectives
+        self.schedule = schedule
+        self.store = store
         self.scores = {}  # genome -> the score that guides the strategy
         self.genomes = []  # evaluated genomes, in the order of cv_results_ rows
         self.n_batches = 0
@@ -66,6 +75,8 @@ class Evaluator:
         ``more_results`` maps column names to one value per genome. Genomes beyond the
         budget are not evaluated and get ``nan``.
         """
+        # Genomes differing only in inactive parameters are one candidate.
+        genomes = [self.space.canonical(genome) for genome in genomes]
         new = []
         for i, genome in enumerate(genomes):
             if genome not in self.scores and all(genomes[j] != genome for j in new):
@@ -83,8 +94,11 @@ class Evaluator:
         batch = [genomes[i] for i in rows]
         more = {key: [values[i] for i in rows] for key, values in more_results.items()}
         more["batch"] = [self.n_batches] * len(batch)
-        outs = self.trials.run([self.space.decode(g) for g in batch], more)
-        self.genomes.extend(batch)
+        if self.schedule is None:
+            outs = self.trials.run([self.space.decode(g) for g in batch], more)
+            self.genomes.extend(batch)
+        else:
+            outs = self._successive_halving(batch, more)
         self.n_batches += 1
         self.scores.update(zip(batch, (mean_score(o, self.metric) for o in outs)))
         if self._objectives is not None:
@@ -94,6 +108,48 @@ class Evaluator:
         best = max(self.scores.values(), default=-np.inf)
         improved, self.best = best > self.best, max(best, self.best)
         return improved
+
+    def _successive_halving(self, batch, more):
+        """Run ``batch`` up the rungs, promoting the best ``1 / factor`` at each.
+
+        Returns each genome's outputs at the highest rung it reached.
+        """
+        schedule, rungs = self.schedule, self.schedule.rungs
+        entry = schedule.entry_rung(self.n_batches)
+        keys = [joblib.hash(genome) for genome in batch]
+        alive, top, continued = list(range(len(batch))), [None] * len(batch), False
+        try:
+            for rung in range(entry, len(rungs)):
+                last = rung == len(rungs) - 1
+                steps = [Step(schedule.resource, rungs[rung], keys[i], self.store, continued,
+                              keep=not last) for i in alive]
+                columns = {key: [values[i] for i in alive] for key, values in more.items()}
+                columns.update(iter=[rung] * len(alive), n_resources=[rungs[rung]] * len(alive),
+                               bracket=[entry] * len(alive))
+                params = [self._at_budget(self.space.decode(batch[i]), rungs[rung])
+                          for i in alive]
+                outs = self.trials.run(params, columns, steps)
+                self.genomes.extend(batch[i] for i in alive)
+                for i, candidate_outs in zip(alive, outs):
+                    top[i] = candidate_outs
+                scores = [mean_score(o, self.metric) for o in outs]
+                kept = set(promoted(scores, schedule.n_promoted(len(alive))))
+                for j, i in enumerate(alive):
+                    if j not in kept:
+                        self.store.discard(keys[i])  # eliminated: its models go
+                alive = [i for j, i in enumerate(alive) if j in kept]
+                continued = True
+                if not alive:
+                    break
+        finally:
+            for i in alive:
+                self.store.discard(keys[i])
+        return top
+
+    def _at_budget(self, params, budget):
+        if self.schedule.resource == "n_samples":
+            return params
+        return {**params, self.schedule.resource: budget}
 
     def pareto_front(self, results):
         """``pareto_front_`` of the search, as rows of ``results`` (its ``cv_results_``)."""

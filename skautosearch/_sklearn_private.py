@@ -11,6 +11,9 @@ The names, and what we would lose without each:
 * ``model_selection._validation._fit_and_score``: fits and scores one (candidate, split)
   exactly as ``GridSearchCV`` does (fit params sliced, error_score, timings); our
   dispatcher runs it in the workers.
+* ``model_selection._validation._score``: scores a fitted model as ``_fit_and_score``
+  does (error_score, several metrics); a budgeted search's rung fits continue a model
+  from the previous rung, which ``_fit_and_score`` cannot, and score it with this.
 * ``model_selection._validation._warn_or_raise_about_fit_failures`` and
   ``_insert_error_scores``: ``GridSearchCV``'s FitFailedWarning text and its error
   scores for a callable scoring returning a dict.
@@ -47,6 +50,7 @@ try:
     from sklearn.model_selection._validation import (
         _fit_and_score,
         _insert_error_scores,
+        _score,
         _warn_or_raise_about_fit_failures,
     )
     from sklearn.utils._param_validation import Interval, StrOptions
@@ -71,6 +75,7 @@ __all__ = [
     "_fit_context",
     "_insert_error_scores",
     "_safe_split",
+    "_score",
     "_warn_or_raise_about_fit_failures",
     "_yields_constant_splits",
     "check_signatures",
@@ -84,6 +89,8 @@ FIT_AND_SCORE_PARAMETERS = (
     "return_n_test_samples", "return_times", "return_estimator", "split_progress",
     "candidate_progress", "error_score",
 )
+
+SCORE_PARAMETERS = ("estimator", "X_test", "y_test", "scorer", "score_params", "error_score")
 
 # BaseSearchCV methods our fit calls, with the parameters we pass them.
 BASE_SEARCH_METHODS = {
@@ -105,6 +112,9 @@ def check_signatures():
     release that changed one fails loudly before any fit instead of misbehaving.
     """
     problems = []
+    score_params = tuple(inspect.signature(_score).parameters)
+    if score_params[:6] != SCORE_PARAMETERS:
+        problems.append(f"_score{score_params} is not _score{SCORE_PARAMETERS}")
     have = inspect.signature(_fit_and_score).parameters
     missing = [name for name in FIT_AND_SCORE_PARAMETERS if name not in have]
     if missing:

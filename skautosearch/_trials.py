@@ -15,7 +15,7 @@ from ._dispatch import Task, run_tasks
 from ._sklearn_private import HAS_FIT_CALLBACKS, _insert_error_scores
 
 # Keys our fits add to scikit-learn's ``_fit_and_score`` output; not for scikit-learn.
-_OWN_KEYS = ("failure_reason", "costs", "timeout")
+_OWN_KEYS = ("failure_reason", "costs", "timeout", "trained")
 
 
 def _sklearn_out(out):
@@ -56,15 +56,19 @@ class Trials:
         self.n_replayed = 0
         self._n_tasks = 0  # fit tasks so far, for the callback contexts' ids
 
-    def run(self, candidate_params, more_results):
+    def run(self, candidate_params, more_results, steps=None):
         """Fit (or replay) every candidate on every split; return their outputs.
 
-        ``more_results`` maps column names to one value per candidate. Returns one list
-        of per-split outputs per candidate.
+        ``more_results`` maps column names to one value per candidate. ``steps`` gives
+        each candidate's rung in a budgeted search (:class:`skautosearch._budget.Step`).
+        Returns one list of per-split outputs per candidate.
         """
         inputs, journal = self.inputs, self.journal
         timeout = self.search.candidate_timeout
-        keys = [_journal.params_key(p) for p in candidate_params]
+        steps = steps or [None] * len(candidate_params)
+        # A rung's budget of rows is not among the parameters: it is part of the key.
+        keys = [_journal.params_key(p if s is None else {**p, "__budget__": s.budget})
+                for p, s in zip(candidate_params, steps)]
         outs = [[None] * inputs.n_splits for _ in candidate_params]
         tasks = []
         for c, params in enumerate(candidate_params):
@@ -75,7 +79,7 @@ class Trials:
                     self.n_replayed += 1
                 else:
                     tasks.append(Task(c, len(candidate_params), s, inputs.n_splits, params,
-                                      train, test, self._task_context()))
+                                      train, test, self._task_context(), steps[c]))
 
         def record(task, out):
             outs[task.candidate][task.split] = out
@@ -93,6 +97,8 @@ class Trials:
                 (out["failure_reason"] for out in candidate_outs if out.get("failure_reason")),
                 "",
             )
+            if steps[row] is not None:
+                more["resources_trained"] = sum(out.get("trained", 0) for out in candidate_outs)
             for name in inputs.costs:
                 values = [out["costs"][name] for out in candidate_outs]
                 more[f"mean_{name}"], more[f"std_{name}"] = np.mean(values), np.std(values)

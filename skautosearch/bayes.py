@@ -186,7 +186,8 @@ class BayesianSearchCV(BaseSequentialSearchCV):
     scoring, n_jobs, refit, cv, verbose, pre_dispatch, error_score, return_train_score
         As in :class:`~sklearn.model_selection.GridSearchCV`.
     random_state, max_time, patience, callbacks, checkpoint, candidate_timeout, \
-objectives, objective_weights
+objectives, objective_weights, resource, min_resources, max_resources, factor, \
+n_brackets
         As in :class:`~skautosearch.GeneticSearchCV` (``patience`` counts batches).
 
     Attributes
@@ -201,6 +202,8 @@ refit_time_, multimetric_
         Number of ``evaluate_candidates`` calls.
     stop_reason_ : str
         Why the search stopped (see :class:`~skautosearch.GeneticSearchCV`).
+    n_resources_, n_candidates_ : list of int
+        As in :class:`~skautosearch.GeneticSearchCV` (with ``resource`` only).
     n_replayed_fits_ : int
         Fits answered from the ``checkpoint`` journal instead of being run.
     pareto_front_ : Bunch
@@ -263,6 +266,11 @@ refit_time_, multimetric_
         candidate_timeout=None,
         objectives=None,
         objective_weights=None,
+        resource=None,
+        min_resources=None,
+        max_resources=None,
+        factor=3,
+        n_brackets=None,
     ):
         super().__init__(
             estimator,
@@ -284,6 +292,11 @@ refit_time_, multimetric_
             candidate_timeout=candidate_timeout,
             objectives=objectives,
             objective_weights=objective_weights,
+            resource=resource,
+            min_resources=min_resources,
+            max_resources=max_resources,
+            factor=factor,
+            n_brackets=n_brackets,
         )
         self.n_points = n_points
         self.n_initial_points = n_initial_points

@@ -358,10 +358,6 @@ class TwoParams(FitCounter):
         return self
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "engine: _dispatch._run_task fits the one estimator object of the search in "
-    "process, so a candidate inherits the previous candidate's parameters; it must fit "
-    "clone(estimator), as scikit-learn's evaluate_candidates does"))
 @pytest.mark.parametrize("name", STRATEGIES)
 def test_a_candidate_never_inherits_parameters_of_another_sub_space(name):
     TwoParams.received = []

@@ -1,5 +1,6 @@
 """Bayesian optimisation through scikit-optimize's ``Optimizer`` (ask / tell)."""
 
+import inspect
 import math
 import numbers
 import warnings
@@ -12,6 +13,15 @@ from skopt.utils import cook_estimator
 from threadpoolctl import threadpool_limits
 
 from ._base import BaseSequentialSearchCV
+
+# skopt.Optimizer arguments the search sets from its own parameters.
+_OWN_OPTIMIZER_ARGS = {
+    "dimensions": "param_distributions",
+    "base_estimator": "surrogate",
+    "random_state": "random_state",
+    "n_initial_points": "n_initial_points",
+    "acq_func": "acq_func",
+}
 
 
 class _SubspaceOptimizer:
@@ -201,6 +211,20 @@ refit_time_, multimetric_
         self.surrogate = surrogate
         self.acq_func = acq_func
         self.optimizer_kwargs = optimizer_kwargs
+
+    def _check_strategy_params(self):
+        accepted = set(inspect.signature(Optimizer).parameters) - set(_OWN_OPTIMIZER_ARGS)
+        for key in self.optimizer_kwargs or {}:
+            if key in _OWN_OPTIMIZER_ARGS:
+                raise ValueError(
+                    f"optimizer_kwargs: {key!r} is set by the search itself; use its "
+                    f"{_OWN_OPTIMIZER_ARGS[key]} parameter instead."
+                )
+            if key not in accepted:
+                raise ValueError(
+                    f"optimizer_kwargs: {key!r} is not a parameter of skopt.Optimizer; "
+                    f"it takes {', '.join(sorted(accepted))}."
+                )
 
     def _search(self, ev, rng):
         kwargs = {

@@ -104,6 +104,9 @@ class BayesianSearchCV(BaseSequentialSearchCV):
         The acquisition function.
     optimizer_kwargs : dict, default=None
         Further keyword arguments for :class:`skopt.Optimizer` (e.g. ``acq_func_kwargs``).
+        Those the search sets from its own parameters (``base_estimator``,
+        ``acq_func``, ``n_initial_points``, ``random_state``, ``dimensions``) are refused:
+        set ``surrogate``, ``acq_func``, ``n_initial_points`` or ``random_state`` instead.
     scoring, n_jobs, refit, cv, verbose, pre_dispatch, error_score, return_train_score
         As in :class:`~sklearn.model_selection.GridSearchCV`.
     random_state, max_time, patience, callbacks, checkpoint, candidate_timeout, \

@@ -204,8 +204,15 @@ refit_time_, multimetric_
 
     def _check_strategy_params(self):
         if callable(self.cooling):
-            first = self._temperature(0)
-            if not (math.isfinite(first) and first > 0):
+            try:
+                first = self.cooling(0)
+            except TypeError as exc:
+                raise TypeError(
+                    "cooling must be a callable taking the step number: cooling(0) "
+                    f"raised {exc}"
+                ) from exc
+            if (isinstance(first, bool) or not isinstance(first, numbers.Real)
+                    or not (math.isfinite(first) and first > 0)):
                 raise ValueError(
                     f"cooling(0) must return a finite positive temperature, got {first!r}."
                 )

@@ -1,5 +1,6 @@
 """Bayesian optimisation through scikit-optimize's ``Optimizer`` (ask / tell)."""
 
+import inspect
 import math
 import numbers
 import warnings
@@ -87,6 +88,15 @@ class _InactiveImputed(RegressorMixin, BaseEstimator):
 
     def predict(self, X, **kwargs):
         return self.estimator_.predict(self.columns.impute(X), **kwargs)
+
+# skopt.Optimizer arguments the search sets from its own parameters.
+_OWN_OPTIMIZER_ARGS = {
+    "dimensions": "param_distributions",
+    "base_estimator": "surrogate",
+    "random_state": "random_state",
+    "n_initial_points": "n_initial_points",
+    "acq_func": "acq_func",
+}
 
 
 class _SubspaceOptimizer:
@@ -183,6 +193,9 @@ class BayesianSearchCV(BaseSequentialSearchCV):
         The acquisition function.
     optimizer_kwargs : dict, default=None
         Further keyword arguments for :class:`skopt.Optimizer` (e.g. ``acq_func_kwargs``).
+        Those the search sets from its own parameters (``base_estimator``,
+        ``acq_func``, ``n_initial_points``, ``random_state``, ``dimensions``) are refused:
+        set ``surrogate``, ``acq_func``, ``n_initial_points`` or ``random_state`` instead.
     scoring, n_jobs, refit, cv, verbose, pre_dispatch, error_score, return_train_score
         As in :class:`~sklearn.model_selection.GridSearchCV`.
     random_state, max_time, patience, callbacks, checkpoint, candidate_timeout, \
@@ -303,6 +316,20 @@ refit_time_, multimetric_
         self.surrogate = surrogate
         self.acq_func = acq_func
         self.optimizer_kwargs = optimizer_kwargs
+
+    def _check_strategy_params(self):
+        accepted = set(inspect.signature(Optimizer).parameters) - set(_OWN_OPTIMIZER_ARGS)
+        for key in self.optimizer_kwargs or {}:
+            if key in _OWN_OPTIMIZER_ARGS:
+                raise ValueError(
+                    f"optimizer_kwargs: {key!r} is set by the search itself; use its "
+                    f"{_OWN_OPTIMIZER_ARGS[key]} parameter instead."
+                )
+            if key not in accepted:
+                raise ValueError(
+                    f"optimizer_kwargs: {key!r} is not a parameter of skopt.Optimizer; "
+                    f"it takes {', '.join(sorted(accepted))}."
+                )
 
     def _search(self, ev, rng):
         kwargs = {

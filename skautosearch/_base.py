@@ -16,6 +16,7 @@ import contextlib
 import copy
 import numbers
 import os
+import re
 import time
 import warnings
 from abc import abstractmethod
@@ -244,6 +245,16 @@ class BaseSequentialSearchCV(BaseSearchCV):
                                           metadata=_callback_metadata(params))
         return self
 
+    def _validate_params(self):
+        # Before scikit-learn's own checks, which fail obscurely on a class.
+        if isinstance(self.estimator, type):
+            name = self.estimator.__name__
+            raise TypeError(
+                f"estimator must be an estimator instance, not the class {name}: pass "
+                f"{name}() instead."
+            )
+        super()._validate_params()
+
     def _refit_rule(self):
         """``refit`` as ``BaseSearchCV`` understands it: ``"knee"`` becomes a callable."""
         if isinstance(self.refit, str) and self.refit == "knee":
@@ -414,6 +425,7 @@ class BaseSequentialSearchCV(BaseSearchCV):
         Returns the search space.
         """
         self._check_strategy_params()
+        _check_pre_dispatch(self.pre_dispatch)
         self._check_objectives(estimator)
         self._callback_list()
         space = SearchSpace(self.param_distributions)
@@ -506,3 +518,14 @@ def _callback_metadata(params):
     """The metadata scikit-learn's callbacks are given, as ``BaseSearchCV.fit`` gives it."""
     sample_weight = params.get("sample_weight")
     return None if sample_weight is None else {"sample_weight": sample_weight}
+
+
+def _check_pre_dispatch(pre_dispatch):
+    """joblib evaluates ``pre_dispatch`` only when the first batch runs: check it now."""
+    if isinstance(pre_dispatch, str) and not re.fullmatch(
+        r"\s*(all|\d+|(\d+\s*\*\s*)?n_jobs)\s*", pre_dispatch
+    ):
+        raise ValueError(
+            f"pre_dispatch={pre_dispatch!r} is not 'all', a number or an expression like "
+            "'2*n_jobs'."
+        )

@@ -59,6 +59,10 @@ _LIBRARY_MODULES = {"builtins", "sklearn", "numpy", "scipy", "keras", "tensorflo
                     "scikeras", "skautosearch", "skopt", "joblib", "pandas", "functools"}
 
 
+# What a replayed record must hold: the keys scikit-learn's _fit_and_score returns.
+_OUT_KEYS = ("fit_error", "test_scores", "n_test_samples", "fit_time", "score_time")
+
+
 def _lock(file, path):
     """One search at a time per journal (an advisory lock, released when the process ends)."""
     if fcntl is None:  # Windows
@@ -228,7 +232,9 @@ class Journal:
         try:
             self._file = open(self.path, "r+b")
         except OSError as exc:
-            raise ValueError(f"checkpoint={self.path!r} cannot be opened: {exc}.") from None
+            raise ValueError(
+                f"checkpoint={self.path!r} cannot be read and appended to: {exc}."
+            ) from None
         try:
             _lock(self._file, self.path)
             good_size = self._read(fingerprint)
@@ -241,6 +247,8 @@ class Journal:
         self._file.seek(good_size)
 
     def _check_path(self):
+        if not self.path:
+            raise ValueError("checkpoint='' is an empty path; pass the path of a file.")
         folder = os.path.dirname(os.path.abspath(self.path))
         if not os.path.isdir(folder):
             raise ValueError(
@@ -248,7 +256,7 @@ class Journal:
             )
         if os.path.isdir(self.path):
             raise ValueError(
-                f"checkpoint={self.path!r} is a directory; pass the path of a file."
+                f"checkpoint={self.path!r} is a folder; pass the path of a file."
             )
 
     def _create(self, header):
@@ -289,14 +297,12 @@ class Journal:
                 record = json.loads(line)
                 key = (record["params"], int(record["split"]))
                 out = _restore(record["out"])
-            except (ValueError, KeyError, TypeError) as exc:
-                if number == len(lines) and not tail:
-                    # The last line of all: a write cut short by a crash.
-                    warnings.warn(
-                        f"checkpoint={self.path!r}: skipping its truncated last record "
-                        f"(line {number}).", stacklevel=4,
-                    )
-                    return size
+                missing = [k for k in _OUT_KEYS if k not in out]
+                if missing:
+                    raise KeyError(f"no {', '.join(missing)}")
+            except (ValueError, KeyError, TypeError, AttributeError) as exc:
+                # Complete lines (they end in a newline) were written whole: one that
+                # does not parse was edited, and is refused. A crash only cuts the tail.
                 raise ValueError(
                     f"checkpoint={self.path!r}: record on line {number} is corrupt "
                     f"({exc}); refusing to use the journal. Move it away to start over."

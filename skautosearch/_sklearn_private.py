@@ -21,6 +21,8 @@ The names, and what we would lose without each:
   folds on every call, which a sequential search needs (scikit-learn issue 15149).
 * ``utils.validation._check_method_params``: slices and validates fit parameters as
   ``BaseSearchCV.fit`` does.
+* ``utils.validation._num_samples``: the number of rows of any array-like, as
+  scikit-learn counts them, for checks of the data before any fit.
 * ``base._fit_context``: validates ``_parameter_constraints`` on ``fit``, as every
   scikit-learn estimator does.
 * ``metrics._scorer._MultimetricScorer``: the type ``BaseSearchCV._get_scorers`` returns
@@ -55,7 +57,7 @@ try:
     )
     from sklearn.utils._param_validation import Interval, StrOptions
     from sklearn.utils.metaestimators import _safe_split
-    from sklearn.utils.validation import _check_method_params
+    from sklearn.utils.validation import _check_method_params, _num_samples
 except ImportError as exc:  # pragma: no cover - only on an unsupported scikit-learn
     raise ImportError(
         f"skautosearch needs private scikit-learn names that scikit-learn "
@@ -74,6 +76,7 @@ __all__ = [
     "_fit_and_score",
     "_fit_context",
     "_insert_error_scores",
+    "_num_samples",
     "_safe_split",
     "_score",
     "_warn_or_raise_about_fit_failures",

@@ -4,9 +4,9 @@ import math
 import numbers
 
 import numpy as np
-from sklearn.utils._param_validation import Interval, StrOptions
 
 from ._base import BaseSequentialSearchCV
+from ._sklearn_private import Interval, StrOptions
 
 _NOVELTY_TRIES = 10
 # The neighbourhood never shrinks below this fraction of its initial size.

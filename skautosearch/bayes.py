@@ -7,13 +7,13 @@ import warnings
 
 import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin, clone
-from sklearn.utils._param_validation import Interval, StrOptions
 from skopt import Optimizer
 from skopt.space import Space
 from skopt.utils import cook_estimator, normalize_dimensions
 from threadpoolctl import threadpool_limits
 
 from ._base import BaseSequentialSearchCV
+from ._sklearn_private import Interval, StrOptions
 
 # Random draws tried for a proposal nobody has seen before giving up.
 _NOVELTY_TRIES = 10

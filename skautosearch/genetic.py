@@ -3,9 +3,9 @@
 import numbers
 
 import numpy as np
-from sklearn.utils._param_validation import Interval
 
 from ._base import BaseSequentialSearchCV
+from ._sklearn_private import Interval
 
 # Attempts at a child nobody has seen before a random immigrant takes its place.
 _NOVELTY_TRIES = 10

@@ -61,7 +61,7 @@ def test_a_new_journal_is_created_whole(tmp_path):
 
 
 def test_a_checkpoint_that_is_a_directory_is_refused(tmp_path):
-    with pytest.raises(ValueError, match="checkpoint=.* is a directory"):
+    with pytest.raises(ValueError, match="checkpoint=.* is a folder"):
         search(checkpoint=tmp_path).fit(X, y)
 
 

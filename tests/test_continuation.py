@@ -325,7 +325,7 @@ def _keras_clf(**kw):
 
 
 def _optimizer_state(model):
-    return [np.array(v) for v in model.optimizer.variables]
+    return [v.numpy() for v in model.optimizer.variables]
 
 
 @pytest.mark.keras
@@ -352,6 +352,20 @@ def test_keras_continued_to_6_epochs_scores_like_6_from_scratch(digits, keras_st
     assert clf.score(X[test], y[test]) == pytest.approx(
         scratch.estimator.score(X[test], y[test]), abs=0.06
     )
+
+
+@pytest.mark.keras
+def test_keras_last_step_of_a_pipeline_continues(digits, keras_state):
+    X, y = digits
+    pipe = make_pipeline(StandardScaler(), _keras_clf())
+    resource = "kerasclassifier__epochs"
+    assert continuation_kind(pipe, resource) == "epochs"
+    small = fit_to_budget(pipe, X, y, resource=resource, budget=1).estimator
+    model = small[-1].model_
+    continued = fit_to_budget(pipe, X, y, resource=resource, budget=3, previous=small)
+    assert continued.trained == 2 and continued.estimator[-1].model_ is model
+    assert int(model.optimizer.iterations) == 3 * int(np.ceil(len(X) / 32))
+    assert continued.estimator.get_params()[resource] == 3
 
 
 @pytest.mark.keras
@@ -389,7 +403,7 @@ def test_keras_wrappers_estimator_continues_with_its_optimizer(digits, keras_sta
 def test_keras_store_round_trip_keeps_weights_and_optimizer_state(
     digits, tmp_path, keras_state
 ):
-    from skautosearch.keras import clear_model_pool, model_pool_info
+    from skautosearch.keras import clear_model_pool
 
     X, y = digits
     clf = fit_to_budget(_keras_clf(), X, y, resource="epochs", budget=2).estimator

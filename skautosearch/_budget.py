@@ -17,7 +17,6 @@ its mean test score at the highest rung it reached (usually its largest budget: 
 better candidates of a batch have the higher rungs).
 """
 
-import math
 import numbers
 import time
 from dataclasses import dataclass
@@ -50,12 +49,13 @@ class Schedule:
 
     @property
     def rungs(self):
-        """The budgets, smallest first; the last one is ``max_resources``."""
-        n_rungs = 1 + int(math.floor(
-            math.log(self.max_resources / self.min_resources, self.factor) + 1e-9
-        ))
-        rungs = [self.min_resources * self.factor**k for k in range(n_rungs)]
-        rungs[-1] = self.max_resources
+        """The budgets, smallest first: ``min_resources * factor**k`` below
+        ``max_resources``, then ``max_resources``."""
+        rungs = [self.min_resources]
+        while rungs[-1] * self.factor < self.max_resources:
+            rungs.append(rungs[-1] * self.factor)
+        if rungs[-1] < self.max_resources:
+            rungs.append(self.max_resources)
         return rungs
 
     def entry_rung(self, batch):

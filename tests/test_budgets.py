@@ -42,7 +42,7 @@ STRATEGIES = ["genetic", "annealing", "bayes"]
 
 @pytest.mark.parametrize("low, high, factor, rungs", [
     (1, 27, 3, [1, 3, 9, 27]),
-    (2, 27, 3, [2, 6, 27]),
+    (2, 27, 3, [2, 6, 18, 27]),
     (5, 5, 3, [5]),
     (1, 8, 2, [1, 2, 4, 8]),
     (10, 100, 4, [10, 40, 100]),
@@ -161,7 +161,7 @@ def test_hyperband_brackets_start_later_batches_higher():
 
 
 @pytest.mark.parametrize("kwargs, match", [
-    (dict(resource="n_trees"), "resource"),
+    (dict(resource="n_trees"), "resource='n_trees' is neither"),
     (dict(resource="n_estimators", min_resources=20, max_resources=10),
      "min_resources=20 must be <= max_resources=10"),
     (dict(min_resources=2), "min_resources needs resource"),
@@ -169,10 +169,11 @@ def test_hyperband_brackets_start_later_batches_higher():
     (dict(resource="n_samples", max_resources=10_000), "more than the 100 training rows"),
 ])
 def test_bad_budget_settings_are_refused_before_any_fit(kwargs, match):
-    search = GeneticSearchCV(RandomForestClassifier(), FOREST_SPACE, n_iter=4, cv=CV,
-                             random_state=0, **kwargs)
+    search = GeneticSearchCV(RandomForestClassifier(max_depth=3), FOREST_SPACE, n_iter=4,
+                             cv=CV, random_state=0, **kwargs)
     with pytest.raises(ValueError, match=match):
         search.fit(X, y)
+    assert not hasattr(search, "cv_results_")
 
 
 @pytest.mark.keras

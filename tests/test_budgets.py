@@ -197,3 +197,21 @@ def test_keras_epochs_continue_from_the_previous_rung():
     previous = np.where(budgets == 3, 1, 3)
     assert (res["resources_trained"][continued] == (budgets - previous) * 2).all()
     assert search.best_estimator_.epochs == 4
+
+
+def test_plot_budgets_draws_a_line_per_candidate_through_its_rungs():
+    matplotlib = pytest.importorskip("matplotlib")
+    matplotlib.use("Agg")
+    from skautosearch.plot import plot_budgets
+
+    search = GeneticSearchCV(RandomForestClassifier(random_state=0), FOREST_SPACE, n_iter=9,
+                             population_size=9, cv=CV, random_state=0, resource="n_estimators",
+                             min_resources=2, max_resources=18, n_brackets=1).fit(X, y)
+    ax = plot_budgets(search)
+    assert len(ax.lines) == 9  # one per distinct configuration
+    red = [line for line in ax.lines if line.get_label() == "chosen"]
+    assert len(red) == 1 and red[0].get_xdata()[-1] == 18
+    assert ax.get_xlabel() == "budget (n_estimators)"
+    with pytest.raises(ValueError, match="n_resources"):
+        plot_budgets(GeneticSearchCV(RandomForestClassifier(), FOREST_SPACE, n_iter=3,
+                                     population_size=3, cv=CV).fit(X, y))

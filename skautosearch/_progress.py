@@ -32,7 +32,13 @@ def _score_key(search):
 
 
 def _expected_fits(search):
-    """Fits the search plans to make (candidates x splits), or None if unknown."""
+    """Fits the search plans to make (candidates x splits), or None if unknown.
+
+    Unknown for a budgeted search: how many candidates reach each budget depends on
+    the scores. Its bar counts resource units trained instead (see ``ProgressCallback``).
+    """
+    if getattr(search, "resource", None) is not None:
+        return None
     n_splits = getattr(search, "n_splits_", None)
     n_candidates = getattr(search, "n_iter", None)
     if n_candidates is None and hasattr(search, "param_grid"):
@@ -118,7 +124,7 @@ class ProgressCallback:
         self._bar = tqdm(
             total=total,
             desc=self.desc or type(search).__name__,
-            unit="fit",
+            unit=getattr(search, "resource", None) or "fit",
             file=self.file,
             leave=self.leave,
             disable=self.disable,
@@ -157,7 +163,10 @@ class ProgressCallback:
         if self._bar is None:
             self._open(search)
         n_rows = len(results["params"])
-        new_fits = (n_rows - self._n_rows) * int(getattr(search, "n_splits_", 1))
+        if "resources_trained" in results:  # a budgeted search: count what was trained
+            new_fits = int(np.sum(results["resources_trained"][self._n_rows:]))
+        else:
+            new_fits = (n_rows - self._n_rows) * int(getattr(search, "n_splits_", 1))
         self._n_rows = n_rows
         self.n_fits_ += new_fits
         scores = np.asarray(results.get(_score_key(search), []), dtype=float)

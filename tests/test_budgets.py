@@ -215,3 +215,19 @@ def test_plot_budgets_draws_a_line_per_candidate_through_its_rungs():
     with pytest.raises(ValueError, match="n_resources"):
         plot_budgets(GeneticSearchCV(RandomForestClassifier(), FOREST_SPACE, n_iter=3,
                                      population_size=3, cv=CV).fit(X, y))
+
+
+def test_the_progress_bar_of_a_budgeted_search_counts_resource_units():
+    import io
+
+    from skautosearch._progress import ProgressCallback
+
+    out = io.StringIO()
+    bar = ProgressCallback(file=out)
+    search = GeneticSearchCV(RandomForestClassifier(random_state=0), FOREST_SPACE, n_iter=9,
+                             population_size=9, cv=CV, random_state=0, resource="n_estimators",
+                             min_resources=2, max_resources=18, n_brackets=1,
+                             callbacks=[bar]).fit(X, y)
+    bar.close()
+    assert bar.n_fits_ == search.cv_results_["resources_trained"].sum()
+    assert "n_estimators" in out.getvalue()

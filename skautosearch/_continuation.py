@@ -23,16 +23,25 @@ counter goes on), and a model loaded from the store is moved into an already tra
 model of the same architecture when this process has one, so a promoted candidate
 pays no tracing again.  scikit-learn estimators with ``warm_start`` grow in place.
 
-Worker churn in architecture searches (measured for issue 12; /tmp scripts, one
-process, digits 8x8x1 two-block CNNs of random widths, 1 epoch each): the RSS of a
-process grows by about 14.5 MB per new architecture, of which about 6 MB is the
-traced model that ``skautosearch.keras``'s model pool keeps idle (up to 16 of them)
-and about 8.5 MB is TensorFlow's own, per traced architecture: neither
-``keras.backend.clear_session()`` after each fit nor ``malloc_trim(0)`` gives it
-back.  loky ends a worker whose RSS has grown 300 MB past its size after its first
-task (``joblib.externals.loky.process_executor._MAX_MEMORY_LEAK_SIZE``, a module
-constant: joblib offers no setting for it), so a worker lasts about 20 new
-architectures, then a new one pays ``import tensorflow`` and tracing again.
+Worker churn in architecture searches (measured for issue 12 with throw-away
+scripts: one process, digits 8x8x1 two-block CNNs of random widths, 1 epoch each,
+RSS after ``gc.collect()``): a process grows by about 14.5 MB per new architecture.
+About 6 MB of it is the traced model that ``skautosearch.keras``'s pool keeps idle
+(at most 16, so at most about 100 MB).  The other 8.5 MB stays even with the pool
+emptied, with ``keras.backend.clear_session()`` after every fit, and with
+``malloc_trim(0)``, and also with plain ``keras.Sequential`` models (no SciKeras):
+after the model is collected, TensorFlow keeps its traced ``one_step_on_data``
+graphs (about 11,000 Python objects, 1,800 graph operations) and their functions
+in the eager context.  loky ends a worker whose RSS grows 300 MB past its size
+after its first task (``joblib.externals.loky.process_executor.
+_MAX_MEMORY_LEAK_SIZE``, a module constant that joblib offers no setting for), so a
+worker lasts about 20 new architectures (about 35 without the pool), then a new
+one pays ``import tensorflow`` and tracing again.  Bounding it cheaply is not
+possible from here: clear_session frees nothing of it, a smaller pool only
+stretches 20 to 35, and only assigning loky's constant inside workers would stop
+the recycling.  What helps is fewer new architectures per worker: the folds of
+one candidate on the same worker, and continuation (a promoted candidate traces
+nothing new where its architecture is already traced).
 """
 
 import numbers

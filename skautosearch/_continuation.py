@@ -197,17 +197,24 @@ def _warm_start_mode(owner, name):
         return _WARM_TOTAL
     if name != "max_iter":
         return None
-    from sklearn.ensemble._hist_gradient_boosting.gradient_boosting import (
-        BaseHistGradientBoosting,
+    from sklearn.ensemble import (
+        HistGradientBoostingClassifier,
+        HistGradientBoostingRegressor,
     )
-    from sklearn.linear_model._stochastic_gradient import BaseSGD
-    from sklearn.neural_network._multilayer_perceptron import BaseMultilayerPerceptron
+    from sklearn.linear_model import (
+        Perceptron,
+        SGDClassifier,
+        SGDOneClassSVM,
+        SGDRegressor,
+    )
+    from sklearn.neural_network import MLPClassifier, MLPRegressor
 
-    if isinstance(owner, BaseHistGradientBoosting):
+    if isinstance(owner, (HistGradientBoostingClassifier, HistGradientBoostingRegressor)):
         return _WARM_TOTAL
     # MLP* and SGD* fit max_iter more epochs from the kept weights, but restart
     # their optimizer (Adam moments, the learning-rate schedule's t_).
-    if isinstance(owner, (BaseMultilayerPerceptron, BaseSGD)):
+    iterative = (MLPClassifier, MLPRegressor, SGDClassifier, SGDRegressor, SGDOneClassSVM)
+    if isinstance(owner, (*iterative, Perceptron)):
         return _WARM_EXTRA
     return None  # e.g. LogisticRegression: a solver's iterations are no budget
 
@@ -262,7 +269,8 @@ def fit_to_budget(
         The same candidate's model of the same fold fitted at a smaller
         budget (e.g. from :meth:`ModelStore.load`).  It is **consumed**:
         continued in place and returned, so that a Keras model keeps its
-        traced functions.  Ignored for ``"n_samples"``.
+        traced functions; if this function raises, ``previous`` is in no
+        known state: discard it.  Ignored for ``"n_samples"``.
     fit_params : dict or None, default=None
         Parameters of ``fit``, indexed to the training rows.
     random_state : int, default=0
@@ -272,6 +280,16 @@ def fit_to_budget(
     -------
     fitted : BudgetFit
         The model at ``budget`` and the units trained.
+
+    Notes
+    -----
+    A continued model equals one fitted from scratch exactly for forests,
+    ``GradientBoosting*`` and ``HistGradientBoosting*`` with an integer
+    ``random_state``.  A Keras model differs by its batch shuffles only: a
+    seeded wrapper reseeds each fit, so the epochs after a rung shuffle as the
+    first epochs did.  ``MLP*`` and ``SGD*`` restart their optimizer's state
+    at each rung (scikit-learn's warm start), and their ``n_iter_`` counts the
+    last rung's iterations only.
     """
     budget = _check_budget(budget)
     fit_params = dict(fit_params or {})
@@ -319,13 +337,13 @@ def _continue(model, X, y, resource, start, budget, fit_params):
         }
         _continue(last, Xt, y, resource[len(prefix) :], start, budget, step_params)
     elif _keras_epochs(model, resource):
-        _continue_keras(model, X, y, resource, start, budget, fit_params)
+        _continue_keras(model, X, y, start, budget, fit_params)
     else:
         _continue_warm_start(model, X, y, resource, start, budget, fit_params)
     model.set_params(**{resource: budget})
 
 
-def _continue_keras(model, X, y, resource, start, budget, fit_params):
+def _continue_keras(model, X, y, start, budget, fit_params):
     from scikeras.wrappers import BaseWrapper
 
     # Keras trains epochs [initial_epoch, epochs): epoch numbers, callbacks and

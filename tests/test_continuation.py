@@ -359,6 +359,7 @@ def test_keras_last_step_of_a_pipeline_continues(digits, keras_state):
     X, y = digits
     pipe = make_pipeline(StandardScaler(), _keras_clf())
     resource = "kerasclassifier__epochs"
+    assert resource_param(pipe, resource) == resource
     assert continuation_kind(pipe, resource) == "epochs"
     small = fit_to_budget(pipe, X, y, resource=resource, budget=1).estimator
     model = small[-1].model_
@@ -388,6 +389,9 @@ def test_keras_wrappers_estimator_continues_with_its_optimizer(digits, keras_sta
     X, y = digits
     clf = SKLearnClassifier(build, fit_kwargs={"epochs": 1, "verbose": 0, "shuffle": False})
     assert continuation_kind(clf, "fit_kwargs__epochs") == "epochs"
+    assert resource_param(clf, "fit_kwargs__epochs") == "fit_kwargs__epochs"
+    with pytest.raises(ValueError, match="resource='fit_kwargs__epochs'"):
+        resource_param(SKLearnClassifier(build), "fit_kwargs__epochs")
     small = fit_to_budget(clf, X, y, resource="fit_kwargs__epochs", budget=2).estimator
     continued = fit_to_budget(
         clf, X, y, resource="fit_kwargs__epochs", budget=5, previous=small

@@ -449,7 +449,9 @@ class ModelStore:
     worker) never reads a half-written model that another one is writing.  A
     saved model replaces the candidate's model of that split, so the disk holds
     at most one model per live (candidate, split).  The store pickles as its
-    folder: workers get a handle on the same files.
+    folder: workers get a handle on the same files, and save and load; only the
+    process that created the store should :meth:`discard` and :meth:`close`,
+    when no task of that candidate (or of the search) is running.
 
     Keras estimators are pickled with their model (the ``.keras`` format inside,
     weights and optimizer state included); everything is written with joblib.

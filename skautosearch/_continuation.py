@@ -23,16 +23,25 @@ counter goes on), and a model loaded from the store is moved into an already tra
 model of the same architecture when this process has one, so a promoted candidate
 pays no tracing again.  scikit-learn estimators with ``warm_start`` grow in place.
 
-Worker churn in architecture searches (measured for issue 12; /tmp scripts, one
-process, digits 8x8x1 two-block CNNs of random widths, 1 epoch each): the RSS of a
-process grows by about 14.5 MB per new architecture, of which about 6 MB is the
-traced model that ``skautosearch.keras``'s model pool keeps idle (up to 16 of them)
-and about 8.5 MB is TensorFlow's own, per traced architecture: neither
-``keras.backend.clear_session()`` after each fit nor ``malloc_trim(0)`` gives it
-back.  loky ends a worker whose RSS has grown 300 MB past its size after its first
-task (``joblib.externals.loky.process_executor._MAX_MEMORY_LEAK_SIZE``, a module
-constant: joblib offers no setting for it), so a worker lasts about 20 new
-architectures, then a new one pays ``import tensorflow`` and tracing again.
+Worker churn in architecture searches (measured for issue 12 with throw-away
+scripts: one process, digits 8x8x1 two-block CNNs of random widths, 1 epoch each,
+RSS after ``gc.collect()``): a process grows by about 14.5 MB per new architecture.
+About 6 MB of it is the traced model that ``skautosearch.keras``'s pool keeps idle
+(at most 16, so at most about 100 MB).  The other 8.5 MB stays even with the pool
+emptied, with ``keras.backend.clear_session()`` after every fit, and with
+``malloc_trim(0)``, and also with plain ``keras.Sequential`` models (no SciKeras):
+after the model is collected, TensorFlow keeps its traced ``one_step_on_data``
+graphs (about 11,000 Python objects, 1,800 graph operations) and their functions
+in the eager context.  loky ends a worker whose RSS grows 300 MB past its size
+after its first task (``joblib.externals.loky.process_executor.
+_MAX_MEMORY_LEAK_SIZE``, a module constant that joblib offers no setting for), so a
+worker lasts about 20 new architectures (about 35 without the pool), then a new
+one pays ``import tensorflow`` and tracing again.  Bounding it cheaply is not
+possible from here: clear_session frees nothing of it, a smaller pool only
+stretches 20 to 35, and only assigning loky's constant inside workers would stop
+the recycling.  What helps is fewer new architectures per worker: the folds of
+one candidate on the same worker, and continuation (a promoted candidate traces
+nothing new where its architecture is already traced).
 """
 
 import numbers
@@ -188,17 +197,24 @@ def _warm_start_mode(owner, name):
         return _WARM_TOTAL
     if name != "max_iter":
         return None
-    from sklearn.ensemble._hist_gradient_boosting.gradient_boosting import (
-        BaseHistGradientBoosting,
+    from sklearn.ensemble import (
+        HistGradientBoostingClassifier,
+        HistGradientBoostingRegressor,
     )
-    from sklearn.linear_model._stochastic_gradient import BaseSGD
-    from sklearn.neural_network._multilayer_perceptron import BaseMultilayerPerceptron
+    from sklearn.linear_model import (
+        Perceptron,
+        SGDClassifier,
+        SGDOneClassSVM,
+        SGDRegressor,
+    )
+    from sklearn.neural_network import MLPClassifier, MLPRegressor
 
-    if isinstance(owner, BaseHistGradientBoosting):
+    if isinstance(owner, (HistGradientBoostingClassifier, HistGradientBoostingRegressor)):
         return _WARM_TOTAL
     # MLP* and SGD* fit max_iter more epochs from the kept weights, but restart
     # their optimizer (Adam moments, the learning-rate schedule's t_).
-    if isinstance(owner, (BaseMultilayerPerceptron, BaseSGD)):
+    iterative = (MLPClassifier, MLPRegressor, SGDClassifier, SGDRegressor, SGDOneClassSVM)
+    if isinstance(owner, (*iterative, Perceptron)):
         return _WARM_EXTRA
     return None  # e.g. LogisticRegression: a solver's iterations are no budget
 
@@ -253,7 +269,8 @@ def fit_to_budget(
         The same candidate's model of the same fold fitted at a smaller
         budget (e.g. from :meth:`ModelStore.load`).  It is **consumed**:
         continued in place and returned, so that a Keras model keeps its
-        traced functions.  Ignored for ``"n_samples"``.
+        traced functions; if this function raises, ``previous`` is in no
+        known state: discard it.  Ignored for ``"n_samples"``.
     fit_params : dict or None, default=None
         Parameters of ``fit``, indexed to the training rows.
     random_state : int, default=0
@@ -263,6 +280,16 @@ def fit_to_budget(
     -------
     fitted : BudgetFit
         The model at ``budget`` and the units trained.
+
+    Notes
+    -----
+    A continued model equals one fitted from scratch exactly for forests,
+    ``GradientBoosting*`` and ``HistGradientBoosting*`` with an integer
+    ``random_state``.  A Keras model differs by its batch shuffles only: a
+    seeded wrapper reseeds each fit, so the epochs after a rung shuffle as the
+    first epochs did.  ``MLP*`` and ``SGD*`` restart their optimizer's state
+    at each rung (scikit-learn's warm start), and their ``n_iter_`` counts the
+    last rung's iterations only.
     """
     budget = _check_budget(budget)
     fit_params = dict(fit_params or {})
@@ -310,13 +337,13 @@ def _continue(model, X, y, resource, start, budget, fit_params):
         }
         _continue(last, Xt, y, resource[len(prefix) :], start, budget, step_params)
     elif _keras_epochs(model, resource):
-        _continue_keras(model, X, y, resource, start, budget, fit_params)
+        _continue_keras(model, X, y, start, budget, fit_params)
     else:
         _continue_warm_start(model, X, y, resource, start, budget, fit_params)
     model.set_params(**{resource: budget})
 
 
-def _continue_keras(model, X, y, resource, start, budget, fit_params):
+def _continue_keras(model, X, y, start, budget, fit_params):
     from scikeras.wrappers import BaseWrapper
 
     # Keras trains epochs [initial_epoch, epochs): epoch numbers, callbacks and
@@ -422,7 +449,9 @@ class ModelStore:
     worker) never reads a half-written model that another one is writing.  A
     saved model replaces the candidate's model of that split, so the disk holds
     at most one model per live (candidate, split).  The store pickles as its
-    folder: workers get a handle on the same files.
+    folder: workers get a handle on the same files, and save and load; only the
+    process that created the store should :meth:`discard` and :meth:`close`,
+    when no task of that candidate (or of the search) is running.
 
     Keras estimators are pickled with their model (the ``.keras`` format inside,
     weights and optimizer state included); everything is written with joblib.

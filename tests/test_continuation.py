@@ -359,6 +359,7 @@ def test_keras_last_step_of_a_pipeline_continues(digits, keras_state):
     X, y = digits
     pipe = make_pipeline(StandardScaler(), _keras_clf())
     resource = "kerasclassifier__epochs"
+    assert resource_param(pipe, resource) == resource
     assert continuation_kind(pipe, resource) == "epochs"
     small = fit_to_budget(pipe, X, y, resource=resource, budget=1).estimator
     model = small[-1].model_
@@ -388,6 +389,9 @@ def test_keras_wrappers_estimator_continues_with_its_optimizer(digits, keras_sta
     X, y = digits
     clf = SKLearnClassifier(build, fit_kwargs={"epochs": 1, "verbose": 0, "shuffle": False})
     assert continuation_kind(clf, "fit_kwargs__epochs") == "epochs"
+    assert resource_param(clf, "fit_kwargs__epochs") == "fit_kwargs__epochs"
+    with pytest.raises(ValueError, match="resource='fit_kwargs__epochs'"):
+        resource_param(SKLearnClassifier(build), "fit_kwargs__epochs")
     small = fit_to_budget(clf, X, y, resource="fit_kwargs__epochs", budget=2).estimator
     continued = fit_to_budget(
         clf, X, y, resource="fit_kwargs__epochs", budget=5, previous=small
@@ -450,3 +454,28 @@ def test_a_loaded_keras_model_moves_into_an_idle_traced_one(digits, tmp_path, ke
         for a, b in zip(state, _optimizer_state(loaded.model_)):
             np.testing.assert_array_equal(a, b)
         np.testing.assert_allclose(loaded.predict_proba(X), expected, rtol=1e-6)
+
+
+def _fit_keras_and_save(store, key, X, y):
+    fitted = fit_to_budget(_keras_clf(), X, y, resource="epochs", budget=2).estimator
+    store.save(key, fitted)
+    return fitted.predict_proba(X), int(fitted.model_.optimizer.iterations)
+
+
+@pytest.mark.keras
+def test_keras_model_saved_by_a_worker_continues_in_another_process(
+    digits, tmp_path, keras_state
+):
+    X, y = digits
+    store = ModelStore(tmp_path)
+    [(proba, iterations)] = Parallel(n_jobs=2, backend="loky")(
+        delayed(_fit_keras_and_save)(store, ("c", 0), X, y) for _ in range(1)
+    )
+    loaded = store.load(("c", 0))
+    assert int(loaded.model_.optimizer.iterations) == iterations == 2 * int(
+        np.ceil(len(X) / 32)
+    )
+    np.testing.assert_allclose(loaded.predict_proba(X), proba, rtol=1e-5, atol=1e-6)
+    continued = fit_to_budget(_keras_clf(), X, y, resource="epochs", budget=3, previous=loaded)
+    assert int(continued.estimator.model_.optimizer.iterations) == iterations * 3 // 2
+    store.close()

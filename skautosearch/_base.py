@@ -1,44 +1,48 @@
 """Shared machinery of the sequential searches.
 
 A strategy subclasses :class:`BaseSequentialSearchCV` and implements ``_search(ev, rng)``:
-it proposes batches of genomes and hands each batch to ``ev.evaluate``, which sends the
-new ones to scikit-learn's ``evaluate_candidates`` in one call (so joblib parallelises
-candidates x folds), answers repeats from memory, keeps the budget and decides when to
-stop. Cross-validation, scoring, refit and ``cv_results_`` stay scikit-learn's.
+it proposes batches of genomes to ``ev.evaluate`` (:mod:`skautosearch._evaluator`), which
+answers repeats from memory, keeps the budget and the stopping rules, and hands the new
+candidates to :class:`~skautosearch._trials.Trials`, which runs their fits through joblib
+(:mod:`skautosearch._dispatch`) and journals them (:mod:`skautosearch._journal`).
+
+``fit`` is ``BaseSearchCV.fit``'s, told in our own words around scikit-learn's pieces
+(scorers, metadata routing, ``_format_results``, the best-candidate rule; see
+:mod:`skautosearch._sklearn_private`): scoring, ``cv_results_``, ``best_*`` and refit are
+those of ``GridSearchCV``, and nothing of scikit-learn's is patched.
 """
 
 import contextlib
+import copy
 import numbers
 import os
-import threading
+import re
 import time
+import warnings
 from abc import abstractmethod
 
 import numpy as np
 from sklearn.base import clone, is_classifier, is_regressor
-from sklearn.model_selection import _search as _sk_search
-from sklearn.model_selection import check_cv
-from sklearn.model_selection._search import BaseSearchCV
-from sklearn.model_selection._split import _yields_constant_splits
-from sklearn.utils import Bunch, indexable
-from sklearn.utils._param_validation import Interval
 
 from . import _journal
-from ._dispatch import Task, make_parallel, run_tasks
-from ._progress import progress_bar
-from .costs import COST_MEASURES
-from .pareto import (
-    crowding_distance,
-    knee_point,
-    non_dominated_sort,
-    objective_matrix,
-    pareto_front,
-    parse_objectives,
+from ._budget import check_schedule
+from ._dispatch import make_parallel
+from ._evaluator import Evaluator
+from ._inputs import checked_cv, prepare
+from ._objectives import Objectives
+from ._progress import _expected_fits, progress_bar
+from ._sklearn_private import (
+    BaseSearchCV,
+    Interval,
+    _fit_context,
+    _MultimetricScorer,
+    _warn_or_raise_about_fit_failures,
 )
+from ._stopping import Stopping
+from ._trials import Trials
+from .costs import COST_MEASURES
+from .pareto import knee_point, objective_matrix, parse_objectives
 from .space import SearchSpace
-
-# Consecutive batches with no new candidate before a search is declared exhausted.
-_MAX_STALLED_BATCHES = 10
 
 
 def _seed_generator(random_state):
@@ -102,343 +106,6 @@ def _check_param_names(estimator, space):
             ) from None
 
 
-class _Answered(dict):
-    """A candidate's parameters, carrying its per-split results already computed."""
-
-    __slots__ = ("outs",)
-
-
-# Keys our fits add to scikit-learn's ``_fit_and_score`` output; not for scikit-learn.
-_OWN_KEYS = ("failure_reason", "costs")
-_original_fit_and_score = _sk_search._fit_and_score
-_answering_lock = threading.Lock()
-_answering_depth = 0
-
-
-def _answer_or_fit(*args, parameters, split_progress, **kwargs):
-    """``_fit_and_score`` for scikit-learn's ``evaluate_candidates``: answers known fits.
-
-    Parameters of any other kind (another search running meanwhile) are fitted as usual.
-    """
-    if isinstance(parameters, _Answered):
-        return dict(parameters.outs[split_progress[0]])
-    return _original_fit_and_score(
-        *args, parameters=parameters, split_progress=split_progress, **kwargs
-    )
-
-
-@contextlib.contextmanager
-def _answering():
-    """Let scikit-learn's ``evaluate_candidates`` record fits our evaluator already ran.
-
-    The fits ran through :mod:`skautosearch._dispatch`; scikit-learn still formats
-    ``cv_results_``, picks the best candidate and refits it, from the same outputs its
-    own ``_fit_and_score`` would have returned.
-    """
-    global _answering_depth
-    with _answering_lock:
-        _answering_depth += 1
-        _sk_search._fit_and_score = _answer_or_fit
-    try:
-        yield
-    finally:
-        with _answering_lock:
-            _answering_depth -= 1
-            if _answering_depth == 0:
-                _sk_search._fit_and_score = _original_fit_and_score
-
-
-def _sklearn_out(out):
-    return {key: value for key, value in out.items() if key not in _OWN_KEYS}
-
-
-class _FitInputs:
-    """What every fit of a search needs, prepared as ``BaseSearchCV.fit`` prepares it."""
-
-    def __init__(self, search, X, y, params):
-        self.X, self.y = indexable(X, y)
-        routed = search._get_routed_params_for_fit(params)
-        scorers, _ = search._get_scorers()
-        self.estimator = clone(search.estimator)
-        cv = check_cv(search.cv, self.y, classifier=is_classifier(self.estimator))
-        self.splits = list(cv.split(self.X, self.y, **routed.splitter.split))
-        self.fit_kwargs = dict(
-            scorer=scorers,
-            fit_params=routed.estimator.fit,
-            score_params=routed.scorer.score,
-            return_train_score=search.return_train_score,
-            return_n_test_samples=True,
-            return_times=True,
-            return_parameters=False,
-            error_score=search.error_score,
-            verbose=search.verbose,
-        )
-        self.costs = tuple(name for name, _ in search._objectives() if name in COST_MEASURES)
-
-    def fingerprint(self, search):
-        return _journal.fingerprint(
-            self.estimator, self.X, self.y, self.splits, scoring=search.scoring,
-            error_score=search.error_score, return_train_score=search.return_train_score,
-            costs=self.costs,
-        )
-
-
-class _Evaluator:
-    """Budget, memory, journal and stopping rules around the fits of each batch.
-
-    Each batch's new (candidate, split) fits are answered from the checkpoint journal
-    when it has them and run through :func:`skautosearch._dispatch.run_tasks`
-    otherwise; every result is journaled as it arrives. All candidates are handed to
-    scikit-learn's ``evaluate_candidates`` once, at the end (see :func:`_answering`).
-    """
-
-    def __init__(self, search, space, inputs, journal, callback_ctx, weights_seed=None,
-                 parallel=None):
-        self.search = search
-        self.parallel = parallel
-        self.space = space
-        self.inputs = inputs
-        self.journal = journal
-        self._callback_ctx = callback_ctx
-        self.callbacks = search._callback_list()
-        self.scores = {}  # genome -> score used to guide the search
-        self.records = []  # (params, outs per split, more_results row), evaluation order
-        self.n_batches = 0
-        self.n_replayed = 0
-        self.stop_reason = None
-        self.best = -np.inf
-        self._stalled = 0
-        self._since_improvement = 0
-        self._start = time.monotonic()
-        self._space_size = space.size()
-        self.results = None  # cv_results_ so far, formatted for callbacks only
-        # Multi-objective: each genome's objectives as a vector to minimise.
-        self.objectives = search._objectives()
-        self.F = {}
-        self._front = []  # genomes on the Pareto front so far
-        self.genomes = []  # in evaluation order, as records
-        self._front_grew = False
-        self._weights_rng = None
-        if search.objective_weights is None:
-            self._weights_rng = np.random.default_rng(weights_seed)
-
-    @property
-    def remaining(self):
-        return self.search.n_iter - len(self.scores)
-
-    @property
-    def done(self):
-        return self.stop_reason is not None
-
-    def evaluate(self, genomes, more_results):
-        """Scores of ``genomes`` (``-inf`` for failures), fitting only the new ones.
-
-        ``more_results`` maps column names to one value per genome. Genomes beyond the
-        budget are not evaluated and get ``nan``.
-        """
-        new = []
-        for i, genome in enumerate(genomes):
-            if genome not in self.scores and genome not in (genomes[j] for j in new):
-                new.append(i)
-        new = new[: max(self.remaining, 0)]
-        if new:
-            self._run_batch([genomes[i] for i in new], more_results, new)
-        self._after_batch(bool(new))
-        return np.array([self.scores.get(g, np.nan) for g in genomes])
-
-    def _run_batch(self, batch, more_results, rows):
-        params = [self.space.decode(g) for g in batch]
-        outs = self._fit(params)
-        for row, candidate_params, candidate_outs in zip(rows, params, outs):
-            more = {key: values[row] for key, values in more_results.items()}
-            more["batch"] = self.n_batches
-            reasons = [out.get("failure_reason") for out in candidate_outs]
-            more["failure_reason"] = next((r for r in reasons if r), "")
-            for name in self.inputs.costs:
-                values = [out["costs"][name] for out in candidate_outs]
-                more[f"mean_{name}"], more[f"std_{name}"] = np.mean(values), np.std(values)
-            self.records.append((candidate_params, candidate_outs, more))
-        self.genomes.extend(batch)
-        self.n_batches += 1
-        metric = self.search._guiding_metric()
-        self.scores.update(zip(batch, (_mean_score(o, metric) for o in outs)))
-        if self.objectives:
-            self._record_objectives(batch, outs)
-        if self.callbacks:
-            self.results = self.format_results()
-
-    def _record_objectives(self, batch, outs):
-        """Store each genome's objective vector; re-scalarise every score seen."""
-        for genome, candidate_outs in zip(batch, outs):
-            vector = []
-            for name, sign in self.objectives:
-                if name in COST_MEASURES:
-                    value = np.mean([out["costs"][name] for out in candidate_outs])
-                else:
-                    value = _mean_score(candidate_outs, name)
-                    value = value if np.isfinite(value) else np.nan
-                vector.append(sign * value)
-            self.F[genome] = np.array(vector, dtype=float)
-        # The front of everything seen is the front of the old front and the batch.
-        candidates = self._front + [g for g in batch if g not in self._front]
-        front = pareto_front(np.array([self.F[g] for g in candidates]))
-        self._front = [candidates[i] for i in front]
-        self._front_grew = any(g in batch for g in self._front)
-        if len(self.objectives) > 1:
-            self.scores.update(self._scalarised(list(self.F)))
-
-    def _scalarised(self, genomes):
-        """Augmented Chebyshev scalarisation (ParEGO) of the objectives, to maximise.
-
-        Each objective is normalised to [0, 1] by its rank among the finite candidates,
-        so that no unit (bytes, seconds, accuracy) dominates; the weights are the
-        user's ``objective_weights`` or drawn afresh for each batch.
-        """
-        F = np.array([self.F[g] for g in genomes])
-        ok = np.isfinite(F).all(axis=1)
-        scores = np.full(len(genomes), -np.inf)
-        if ok.sum() == 0:
-            return dict(zip(genomes, scores))
-        ranks = np.argsort(np.argsort(F[ok], axis=0, kind="stable"), axis=0, kind="stable")
-        normalised = ranks / max(ok.sum() - 1, 1)
-        if self._weights_rng is not None:
-            weights = self._weights_rng.dirichlet(np.ones(len(self.objectives)))
-        else:
-            weights = np.array([self.search.objective_weights[name]
-                                for name, _ in self.objectives], dtype=float)
-            weights = weights / weights.sum()
-        weighted = normalised * weights
-        scores[ok] = -(weighted.max(axis=1) + 0.05 * weighted.sum(axis=1))
-        return dict(zip(genomes, scores))
-
-    def nsga_order(self, genomes):
-        """``genomes`` best first by NSGA-II: non-dominated rank, then crowding distance.
-
-        Genomes not evaluated (the budget ran out) come last.
-        """
-        inf = np.full(len(self.objectives), np.inf)
-        F = np.array([self.F.get(g, inf) for g in genomes])
-        order = []
-        for front in non_dominated_sort(F):
-            crowding = crowding_distance(F[front])
-            order.extend(front[np.argsort(-crowding, kind="stable")])
-        return [genomes[i] for i in order]
-
-    def _fit(self, params):
-        """Per-split outputs of every candidate in ``params``: journaled, else fitted."""
-        inputs, journal = self.inputs, self.journal
-        n_splits = len(inputs.splits)
-        keys = [_journal.params_key(p) for p in params] if journal is not None else None
-        outs = [[None] * n_splits for _ in params]
-        tasks = []
-        for c, candidate in enumerate(params):
-            for s, (train, test) in enumerate(inputs.splits):
-                answer = journal.answer(keys[c], s) if journal is not None else None
-                if answer is not None:
-                    outs[c][s] = answer
-                    self.n_replayed += 1
-                else:
-                    tasks.append(Task(c, len(params), s, n_splits, candidate, train, test))
-
-        def record(task, out):
-            outs[task.candidate][task.split] = out
-            if journal is not None:
-                journal.append(keys[task.candidate], task.split, out)
-
-        search = self.search
-        run_tasks(
-            tasks, inputs.estimator, inputs.X, inputs.y, inputs.fit_kwargs,
-            parallel=self.parallel, timeout=search.candidate_timeout, on_result=record,
-            costs=inputs.costs,
-        )
-        return outs
-
-    def _more_results(self):
-        """The strategy, batch, failure and cost columns, one list per column."""
-        return {key: [row[key] for _, _, row in self.records] for key in self.records[0][2]}
-
-    def format_results(self):
-        """``cv_results_`` of the candidates so far, as scikit-learn formats them."""
-        params = [p for p, _, _ in self.records]
-        outs = [_sklearn_out(out) for _, candidate_outs, _ in self.records
-                for out in candidate_outs]
-        more = self._more_results()
-        return self.search._format_results(params, len(self.inputs.splits), outs, more)
-
-    def pareto_front(self):
-        """``pareto_front_``: the front's rows of ``cv_results_``, and a table of them."""
-        # The front kept batch by batch (see _record_objectives), as rows of cv_results_.
-        row = {genome: i for i, genome in enumerate(self.genomes)}
-        front = np.array([row[g] for g in self._front], dtype=int)
-        F = np.array([self.F[g] for g in self._front]).reshape(len(front), -1)
-        order = np.lexsort(F.T[::-1])
-        front, F = front[order], F[order]
-        table = {"params": [self.records[i][0] for i in front]}
-        for j, (name, sign) in enumerate(self.objectives):
-            table[name] = sign * F[:, j]
-        return Bunch(index=front, table=table)
-
-    def commit(self, evaluate_candidates):
-        """Hand every candidate, with its results, to scikit-learn's bookkeeping."""
-        answered = []
-        for params, outs, _ in self.records:
-            candidate = _Answered(params)
-            candidate.outs = [_sklearn_out(out) for out in outs]
-            answered.append(candidate)
-        more = self._more_results()
-        kwargs = {"more_results": more}
-        ctx = None
-        if self._callback_ctx is not None:
-            ctx = self._callback_ctx.subcontext(
-                task_name="evaluation",
-                max_subtasks=len(answered) * len(self.inputs.splits),
-                sequential_subtasks=False,
-            ).call_on_fit_task_begin(estimator=self.search)
-            kwargs["callback_ctx"] = ctx
-        with _answering():
-            evaluate_candidates(answered, **kwargs)
-        if ctx is not None:
-            ctx.call_on_fit_task_end(estimator=self.search)
-
-    def _after_batch(self, any_new):
-        self._stalled = 0 if any_new else self._stalled + 1
-        best = max(self.scores.values(), default=-np.inf)
-        improved = best > self.best
-        self.best = max(best, self.best)
-        if self.objectives:
-            # Scalarised scores move with the weights: progress is a wider front.
-            improved, self._front_grew = self._front_grew, False
-        self._since_improvement = 0 if improved else self._since_improvement + 1
-        search = self.search
-        if self.remaining <= 0:
-            self.stop_reason = "n_iter"
-        elif len(self.scores) >= self._space_size or self._stalled >= _MAX_STALLED_BATCHES:
-            self.stop_reason = "exhausted"
-        elif search.max_time is not None and time.monotonic() - self._start >= search.max_time:
-            self.stop_reason = "max_time"
-        elif search.patience is not None and self._since_improvement >= search.patience:
-            self.stop_reason = "patience"
-        if any_new and self.results is not None:
-            # Every callback sees every batch, even once one has asked to stop.
-            if any([cb(search, self.results) for cb in self.callbacks]):
-                self.stop_reason = self.stop_reason or "callback"
-
-
-def _mean_score(outs, metric):
-    """The mean test score of one candidate, as ``cv_results_`` will have it; -inf if failed.
-
-    ``metric`` picks one score of a multimetric search (None: the first by name).
-    """
-    scores = []
-    for out in outs:
-        score = out["test_scores"]
-        if isinstance(score, dict):
-            score = score.get(metric if metric is not None else min(score), np.nan)
-        scores.append(float(score))
-    mean = float(np.average(scores))
-    return mean if np.isfinite(mean) else -np.inf
-
-
 class _KneeRefit:
     """``refit="knee"``: the knee of the Pareto front (see :func:`~.pareto.knee_point`)."""
 
@@ -470,6 +137,11 @@ class BaseSequentialSearchCV(BaseSearchCV):
         "candidate_timeout": [Interval(numbers.Real, 0, None, closed="neither"), None],
         "objectives": [dict, None],
         "objective_weights": [dict, None],
+        "resource": [str, None],
+        "min_resources": [Interval(numbers.Integral, 1, None, closed="left"), None],
+        "max_resources": [Interval(numbers.Integral, 1, None, closed="left"), None],
+        "factor": [Interval(numbers.Integral, 2, None, closed="left")],
+        "n_brackets": [Interval(numbers.Integral, 1, None, closed="left"), None],
     }
 
     @abstractmethod
@@ -495,6 +167,11 @@ class BaseSequentialSearchCV(BaseSearchCV):
         candidate_timeout=None,
         objectives=None,
         objective_weights=None,
+        resource=None,
+        min_resources=None,
+        max_resources=None,
+        factor=3,
+        n_brackets=None,
     ):
         super().__init__(
             estimator=estimator,
@@ -517,7 +194,13 @@ class BaseSequentialSearchCV(BaseSearchCV):
         self.candidate_timeout = candidate_timeout
         self.objectives = objectives
         self.objective_weights = objective_weights
+        self.resource = resource
+        self.min_resources = min_resources
+        self.max_resources = max_resources
+        self.factor = factor
+        self.n_brackets = n_brackets
 
+    @_fit_context(prefer_skip_nested_validation=False)
     def fit(self, X, y=None, **params):
         """Run the search: fit the estimator on the candidates the strategy proposes.
 
@@ -536,46 +219,217 @@ class BaseSequentialSearchCV(BaseSearchCV):
         self : object
             The fitted search.
         """
-        # Validate the user's parameters before n_jobs and refit are swapped below.
-        self._validate_params()
-        user_estimator, user_n_jobs, user_refit = self.estimator, self.n_jobs, self.refit
-        if isinstance(user_refit, str) and user_refit == "knee":
+        # A Keras-backed estimator is searched in its adapted form; the user's stays.
+        estimator = _adapt_estimator(self.estimator)
+        refit = self._refit_rule()
+        cv = checked_cv(self, estimator, y)
+        space = self._check_search_params(estimator)
+        objectives = self._objectives()
+        inputs = prepare(self._with_refit(refit), estimator, X, y, params, cv,
+                         costs=[name for name, _ in objectives if name in COST_MEASURES])
+        self.n_splits_ = inputs.n_splits
+        schedule = self._check_schedule(estimator, space, inputs)
+        if self.checkpoint is not None and self.random_state is None:
+            warnings.warn(
+                "checkpoint is set but random_state is None: a resumed search draws other "
+                "candidates, so only fits it happens to repeat are replayed. Set "
+                "random_state to an int to resume the same search.", stacklevel=2,
+            )
+        root_ctx = self._begin_callbacks(refit, inputs, params)
+        ev, trials = self._run(space, inputs, objectives, refit, root_ctx, schedule)
+        self._record(ev, trials, refit, inputs)
+        if refit:
+            self._refit_best(inputs, root_ctx, params, schedule)
+        if root_ctx is not None:
+            root_ctx.call_on_fit_task_end(estimator=self, X=inputs.X, y=inputs.y,
+                                          metadata=_callback_metadata(params))
+        return self
+
+    def _validate_params(self):
+        # Before scikit-learn's own checks, which fail obscurely on a class.
+        if isinstance(self.estimator, type):
+            name = self.estimator.__name__
+            raise TypeError(
+                f"estimator must be an estimator instance, not the class {name}: pass "
+                f"{name}() instead."
+            )
+        super()._validate_params()
+
+    def _refit_rule(self):
+        """``refit`` as ``BaseSearchCV`` understands it: ``"knee"`` becomes a callable."""
+        if isinstance(self.refit, str) and self.refit == "knee":
             if self.objectives is None:
                 raise ValueError("refit='knee' needs objectives: the knee of which front?")
-            self.refit = _KneeRefit(self.objectives, self.scoring)
-        # Our dispatcher runs the fits with the user's n_jobs (see _Evaluator); the
-        # final evaluate_candidates call only records them, so it runs in-process.
-        # A Keras-backed estimator is searched in its adapted form. The user's
-        # parameters are restored afterwards.
-        self._n_jobs_for_fits, self.n_jobs = user_n_jobs, 1
-        self._fit_inputs = (X, y, params)
-        self.estimator = _adapt_estimator(user_estimator)
-        try:
-            return super().fit(X, y, **params)
-        finally:
-            self.estimator, self.n_jobs, self.refit = user_estimator, user_n_jobs, user_refit
-            del self._fit_inputs, self._n_jobs_for_fits
+            return _KneeRefit(self.objectives, self.scoring)
+        return self.refit
 
-    def _check_search_params(self):
+    def _with_refit(self, refit):
+        """``self``, or a shallow copy of it with ``refit`` (never changes ``self``).
+
+        scikit-learn's scorer checks read ``refit`` from the search itself.
+        """
+        if refit is self.refit:
+            return self
+        view = copy.copy(self)
+        view.refit = refit
+        return view
+
+    def _begin_callbacks(self, refit, inputs, params):
+        """scikit-learn >= 1.9's callback context of this fit, begun; None before 1.9."""
+        if not hasattr(self, "_init_callback_context"):
+            return None
+        return self._init_callback_context(
+            max_subtasks=1 + (refit is not False)
+        ).call_on_fit_task_begin(estimator=self, X=inputs.X, y=inputs.y,
+                                 metadata=_callback_metadata(params))
+
+    def _check_schedule(self, estimator, space, inputs):
+        """The budget :class:`~skautosearch._budget.Schedule`, or None; checked before fits."""
+        schedule = check_schedule(self, estimator,
+                                  n_rows=min(len(train) for train, _ in inputs.splits))
+        if schedule is not None:
+            searched = {param.name for subspace in space.subspaces for param in subspace}
+            if schedule.resource in searched:
+                raise ValueError(
+                    f"resource={schedule.resource!r} is also a parameter of the search space; "
+                    "the budget sets it: remove it from param_distributions."
+                )
+        return schedule
+
+    def _run(self, space, inputs, objectives, refit, root_ctx, schedule=None):
+        """Run the strategy to its end; return its evaluator and trials."""
+        rng = _seed_generator(self.random_state)
+        # Only a multi-objective search draws its scalarisation weights' seed, so that
+        # single-objective searches keep their random stream.
+        tracker = None
+        if objectives:
+            tracker = Objectives(objectives, self.objective_weights,
+                                 int(rng.integers(2**31)))
+        callbacks = self._callback_list()
+        parallel = make_parallel(self.n_jobs, self.pre_dispatch,
+                                 scatter=[a for a in (inputs.X, inputs.y) if a is not None])
+        search_ctx = None
+        if root_ctx is not None:
+            search_ctx = root_ctx.subcontext(
+                task_name="search", max_subtasks=None, sequential_subtasks=False
+            ).call_on_fit_task_begin(estimator=self)
+        journal = None
+        if self.checkpoint is not None:
+            journal = _journal.Journal(self.checkpoint, _journal.fingerprint(self, inputs))
+        store = None
+        if schedule is not None:
+            from ._continuation import ModelStore
+
+            # Fold models between rungs: beside the checkpoint, else in a temporary folder.
+            store = ModelStore(None if self.checkpoint is None
+                               else os.path.dirname(os.path.abspath(self.checkpoint)))
+        try:
+            with progress_bar(self, total=_expected_fits(self)) as bar, parallel:
+                trials = Trials(self, inputs, parallel, journal, search_ctx)
+                stopping = Stopping(self, space.size(), callbacks + [bar] * (bar is not None))
+                ev = Evaluator(space, trials, stopping, self.n_iter,
+                               self._guiding_metric(refit), tracker, schedule, store)
+                self._search(ev, rng)
+        finally:
+            if journal is not None:
+                journal.close()
+            if store is not None:
+                store.close()
+        if search_ctx is not None:
+            search_ctx.call_on_fit_task_end(estimator=self)
+        self.n_batches_ = ev.n_batches
+        self.stop_reason_ = stopping.reason or "strategy"
+        self.n_replayed_fits_ = trials.n_replayed
+        if schedule is not None:
+            self.n_resources_ = schedule.rungs
+            self.n_candidates_ = [sum(1 for _, _, row in trials.records if row["iter"] == k)
+                                  for k in range(len(schedule.rungs))]
+        return ev, trials
+
+    def _record(self, ev, trials, refit, inputs):
+        """``cv_results_``, ``best_*``, ``scorer_`` and ``pareto_front_``, as scikit-learn's."""
+        if trials.all_failed:
+            raise ValueError(
+                f"Every one of the {len(ev.scores)} candidates failed to fit or score; "
+                f"there is no model to choose. The last error was: {trials.last_failure}"
+            )
+        outs = trials.all_outs()
+        _warn_or_raise_about_fit_failures(outs, self.error_score)
+        results = trials.results()
+        first_test_score = outs[0]["test_scores"]
+        self.multimetric_ = isinstance(first_test_score, dict)
+        refit_metric = inputs.refit_metric
+        if callable(self.scoring) and self.multimetric_:
+            # A callable scoring's return type is only known now.
+            self._with_refit(refit)._check_refit_for_multimetric(first_test_score)
+            refit_metric = refit
+        if refit or not self.multimetric_:
+            self.best_index_ = self._select_best_index(refit, refit_metric, results)
+            if not callable(refit):
+                self.best_score_ = results[f"mean_test_{refit_metric}"][self.best_index_]
+            self.best_params_ = results["params"][self.best_index_]
+        scorers = inputs.scorers
+        self.scorer_ = scorers._scorers if isinstance(scorers, _MultimetricScorer) else scorers
+        self.cv_results_ = results
+        if ev.objectives:
+            self.pareto_front_ = ev.pareto_front(results)
+        elif hasattr(self, "pareto_front_"):
+            del self.pareto_front_  # from an earlier fit with objectives
+
+    def _refit_best(self, inputs, root_ctx, params, schedule=None):
+        """Fit ``best_estimator_`` on the whole data, as ``BaseSearchCV.fit`` does.
+
+        A budgeted search refits with ``max_resources`` of its resource.
+        """
+        best_params = dict(self.best_params_)
+        if schedule is not None and schedule.resource != "n_samples":
+            best_params[schedule.resource] = schedule.max_resources
+        # Clone the parameters too: they may be estimators (pipeline steps).
+        self.best_estimator_ = clone(inputs.estimator).set_params(
+            **clone(best_params, safe=False)
+        )
+        X, y, metadata = inputs.X, inputs.y, _callback_metadata(params)
+        ctx = None
+        if root_ctx is not None:
+            ctx = root_ctx.subcontext(task_name="refit-with-best-params")
+        with (ctx.propagate_callback_context(self.best_estimator_) if ctx is not None
+              else contextlib.nullcontext()):
+            if ctx is not None:
+                ctx.call_on_fit_task_begin(estimator=self, X=X, y=y, metadata=metadata)
+            start = time.time()
+            if y is None:
+                self.best_estimator_.fit(X, **inputs.fit_params)
+            else:
+                self.best_estimator_.fit(X, y, **inputs.fit_params)
+            self.refit_time_ = time.time() - start
+        if hasattr(self.best_estimator_, "feature_names_in_"):
+            self.feature_names_in_ = self.best_estimator_.feature_names_in_
+        if ctx is not None:
+            ctx.call_on_fit_task_end(estimator=self, X=X, y=y, metadata=metadata)
+
+    @staticmethod
+    def _select_best_index(refit, refit_metric, results):
+        """``BaseSearchCV``'s rule; with budgets, among the largest budget reached.
+
+        As in ``HalvingRandomSearchCV``: a candidate stopped at a small budget is not
+        comparable with one trained to the full budget.
+        """
+        if "n_resources" not in results or callable(refit):
+            return BaseSearchCV._select_best_index(refit, refit_metric, results)
+        top = np.flatnonzero(results["n_resources"] == np.max(results["n_resources"]))
+        return top[np.argmin(results[f"rank_test_{refit_metric}"][top])]
+
+    def _check_search_params(self, estimator):
         """Everything ``_parameter_constraints`` cannot say; runs before any fit.
 
-        Called from ``_run_search`` rather than ``_check_input_parameters``, which
-        scikit-learn < 1.7 does not call from ``BaseSearchCV.fit``.
+        Returns the search space.
         """
-        # Sequential searches compare scores across batches: every batch must see
-        # the same folds (see scikit-learn issue 15149).
-        # scikit-learn < 1.7 keeps its checked cv local to fit: check it the same way.
-        cv = check_cv(self.cv, classifier=is_classifier(self.estimator))
-        if not _yields_constant_splits(cv):
-            raise ValueError(
-                "The cv parameter must yield consistent folds across calls to split(), "
-                "because a sequential search compares scores across batches. Set its "
-                "random_state to an int, or set shuffle=False."
-            )
         self._check_strategy_params()
-        self._check_objectives()
+        _check_pre_dispatch(self.pre_dispatch)
+        self._check_objectives(estimator)
+        self._callback_list()
         space = SearchSpace(self.param_distributions)
-        _check_param_names(self.estimator, space)
+        _check_param_names(estimator, space)
         return space
 
     def _check_strategy_params(self):
@@ -585,7 +439,7 @@ class BaseSequentialSearchCV(BaseSearchCV):
         """``objectives`` as ``(name, sign)`` pairs, ``sign * value`` to minimise; [] if none."""
         return [] if self.objectives is None else parse_objectives(self.objectives)
 
-    def _scorer_names(self):
+    def _scorer_names(self, estimator):
         """The names an objective may use for a scorer; None if only a fit can tell."""
         scoring = self.scoring
         if isinstance(scoring, dict):
@@ -595,18 +449,18 @@ class BaseSequentialSearchCV(BaseSearchCV):
         if isinstance(scoring, str):
             return {scoring, "score"}
         if scoring is None:
-            default = ("accuracy" if is_classifier(self.estimator)
-                       else "r2" if is_regressor(self.estimator) else "score")
+            default = ("accuracy" if is_classifier(estimator)
+                       else "r2" if is_regressor(estimator) else "score")
             return {"score", default}
         return None
 
-    def _check_objectives(self):
+    def _check_objectives(self, estimator):
         if self.objectives is None:
             if self.objective_weights is not None:
                 raise ValueError("objective_weights needs objectives: set both, or neither.")
             return
         parsed = self._objectives()
-        scorers = self._scorer_names()
+        scorers = self._scorer_names(estimator)
         for name, _ in parsed:
             if name not in COST_MEASURES and scorers is not None and name not in scorers:
                 raise ValueError(
@@ -640,13 +494,7 @@ class BaseSequentialSearchCV(BaseSearchCV):
                 raise TypeError(f"callbacks must be callables, got {cb!r}.")
         return list(self.callbacks)
 
-    def _format_results(self, candidate_params, n_splits, out, more_results=None):
-        # Candidates reach scikit-learn as _Answered dicts carrying their results;
-        # cv_results_ and best_params_ get the plain parameter dicts.
-        candidate_params = [dict(params) for params in candidate_params]
-        return super()._format_results(candidate_params, n_splits, out, more_results)
-
-    def _guiding_metric(self):
+    def _guiding_metric(self, refit):
         """The metric the strategy maximises; None for one metric (or not yet known).
 
         With several metrics: the ``refit`` metric, or the first metric of ``scoring``
@@ -654,73 +502,30 @@ class BaseSequentialSearchCV(BaseSearchCV):
         dict, the first metric by name.
         """
         if isinstance(self.scoring, (dict, list, tuple)):
-            if isinstance(self.refit, str):
-                return self.refit
+            if isinstance(refit, str):
+                return refit
             return next(iter(self.scoring))
-        if callable(self.scoring) and isinstance(self.refit, str):
-            return self.refit
+        if callable(self.scoring) and isinstance(refit, str):
+            return refit
         return None
-
-    def _run_search(self, evaluate_candidates, *, callback_ctx=None):
-        space = self._check_search_params()
-        rng = _seed_generator(self.random_state)
-        # Only a multi-objective search draws its scalarisation weights' seed, so that
-        # single-objective searches keep their random stream.
-        weights_seed = int(rng.integers(2**31)) if self.objectives else None
-        inputs = _FitInputs(self, *self._fit_inputs)
-        if getattr(self, "n_splits_", None) is None:
-            self.n_splits_ = len(inputs.splits)  # scikit-learn < 1.7 sets it later
-        parallel = make_parallel(self._n_jobs_for_fits, self.pre_dispatch,
-                                 scatter=[a for a in (inputs.X, inputs.y) if a is not None])
-        journal = None
-        if self.checkpoint is not None:
-            journal = _journal.Journal(self.checkpoint, inputs.fingerprint(self))
-        search_ctx = None
-        if callback_ctx is not None:
-            search_ctx = callback_ctx.subcontext(
-                task_name="search", max_subtasks=None
-            ).call_on_fit_task_begin(estimator=self)
-        try:
-            with progress_bar(self, total=self._expected_fits()) as bar, parallel:
-                ev = _Evaluator(self, space, inputs, journal, search_ctx, weights_seed,
-                                parallel)
-                if bar is not None:
-                    ev.callbacks.append(bar)
-                self._search(ev, rng)
-        finally:
-            if journal is not None:
-                journal.close()
-        self.n_batches_ = ev.n_batches
-        self.stop_reason_ = ev.stop_reason or "strategy"
-        self.n_replayed_fits_ = ev.n_replayed
-        if all(out["fit_error"] is not None for _, outs, _ in ev.records for out in outs):
-            reasons = [row["failure_reason"] for _, _, row in ev.records]
-            raise ValueError(
-                f"Every one of the {len(ev.scores)} candidates failed to fit or score; "
-                f"there is no model to choose. The last error was: {reasons[-1]}"
-            )
-        if self.objectives:
-            self.pareto_front_ = ev.pareto_front()
-        elif hasattr(self, "pareto_front_"):
-            del self.pareto_front_  # from an earlier fit with objectives
-        ev.commit(evaluate_candidates)
-        if search_ctx is not None:
-            search_ctx.call_on_fit_task_end(estimator=self)
-
-    def _expected_fits(self):
-        """``n_iter`` x folds for the progress bar, or None if the folds need the data.
-
-        scikit-learn >= 1.7 has set ``n_splits_`` by now; older versions have not.
-        """
-        n_splits = getattr(self, "n_splits_", None)
-        if n_splits is None:
-            try:
-                cv = check_cv(self.cv, classifier=is_classifier(self.estimator))
-                n_splits = cv.get_n_splits()
-            except (TypeError, ValueError):
-                return None
-        return self.n_iter * n_splits
 
     @abstractmethod
     def _search(self, ev, rng):
         """Propose batches to ``ev.evaluate`` until ``ev.done``."""
+
+
+def _callback_metadata(params):
+    """The metadata scikit-learn's callbacks are given, as ``BaseSearchCV.fit`` gives it."""
+    sample_weight = params.get("sample_weight")
+    return None if sample_weight is None else {"sample_weight": sample_weight}
+
+
+def _check_pre_dispatch(pre_dispatch):
+    """joblib evaluates ``pre_dispatch`` only when the first batch runs: check it now."""
+    if isinstance(pre_dispatch, str) and not re.fullmatch(
+        r"\s*(all|\d+|(\d+\s*\*\s*)?n_jobs)\s*", pre_dispatch
+    ):
+        raise ValueError(
+            f"pre_dispatch={pre_dispatch!r} is not 'all', a number or an expression like "
+            "'2*n_jobs'."
+        )

@@ -16,34 +16,25 @@ kills its worker runs alone and is recorded as failed. The same holds under jobl
 Dask backend, where a task that keeps killing workers raises ``KilledWorker``.
 """
 
-import ctypes
-import multiprocessing
 import os
-import signal
 import tempfile
-import threading
 import time
 from dataclasses import dataclass
 
 import numpy as np
 from joblib import parallel_config
 from joblib.parallel import get_active_backend
-from sklearn.metrics._scorer import _MultimetricScorer
-from sklearn.model_selection._validation import _fit_and_score
-from sklearn.utils.metaestimators import _safe_split
+from sklearn.base import clone
 from sklearn.utils.parallel import Parallel, delayed
 
+from ._budget import fit_and_score_at_budget
+from ._deadline import CandidateTimeout, Deadline
+from ._sklearn_private import HAS_FIT_CALLBACKS, _fit_and_score, _MultimetricScorer, _safe_split
 from .costs import measure_costs
 
 # Exceptions joblib or Dask raise when a worker process dies under a task.
 _WORKER_DEATH = {"TerminatedWorkerError", "BrokenProcessPool", "KilledWorker"}
-# Extra seconds a timed-out fit gets to react before its (loky) worker is killed.
-_GRACE = 2.0
 _MAX_REASON = 200
-
-
-class CandidateTimeout(Exception):
-    """Raised inside a fit that ran longer than the search's ``candidate_timeout``."""
 
 
 @dataclass
@@ -57,6 +48,8 @@ class Task:
     parameters: dict
     train: np.ndarray
     test: np.ndarray
+    callback_ctx: object = None  # scikit-learn >= 1.9's context of this fit task
+    step: object = None  # a budgeted search's rung (skautosearch._budget.Step)
 
 
 def _is_worker_death(exc):
@@ -85,114 +78,34 @@ def _finite(score):
         return False
 
 
-class _Deadline:
-    """Interrupt the current fit after ``timeout`` s; kill a loky worker later on.
-
-    In a process's main thread (loky workers, ``n_jobs=1``) a ``SIGALRM`` timer raises
-    ``CandidateTimeout``, which also cuts a blocking call such as ``time.sleep``. In
-    other threads (Dask workers, the threading backend) the exception is raised
-    asynchronously in the fitting thread and lands at its next Python bytecode: that
-    covers Keras (a Python loop over steps) and most of scikit-learn, not a long call
-    inside C. A loky worker still busy ``_GRACE`` s after the deadline is killed,
-    after leaving a tombstone file that tells the parent why its worker died.
-    """
-
-    def __init__(self, timeout, tombstone):
-        self.timeout = timeout
-        self.tombstone = tombstone
-        self.expired = False
-        self._lock = threading.Lock()
-        self._running = False
-        self._timers = []
-        self._previous_handler = None
-
-    def __enter__(self):
-        if self.timeout is None:
-            return self
-        self._thread_id = threading.get_ident()
-        self._running = True
-        if threading.current_thread() is threading.main_thread() and hasattr(
-            signal, "setitimer"
-        ):
-            self._previous_handler = signal.signal(signal.SIGALRM, self._on_alarm)
-            signal.setitimer(signal.ITIMER_REAL, self.timeout)
-        else:
-            self._timers.append(threading.Timer(self.timeout, self._interrupt))
-        if multiprocessing.current_process().name.startswith("LokyProcess"):
-            self._timers.append(threading.Timer(self.timeout + _GRACE, self._kill))
-        for timer in self._timers:
-            timer.daemon = True
-            timer.start()
-        return self
-
-    def _on_alarm(self, signum, frame):
-        # No lock here: the handler runs in the main thread, which may hold it.
-        if self._running:
-            self.expired = True
-            raise CandidateTimeout
-
-    def _interrupt(self):
-        with self._lock:
-            if not self._running:
-                return
-            self.expired = True
-            ctypes.pythonapi.PyThreadState_SetAsyncExc(
-                ctypes.c_ulong(self._thread_id), ctypes.py_object(CandidateTimeout)
-            )
-
-    def _kill(self):
-        with self._lock:
-            if not self._running:
-                return
-            with open(self.tombstone, "w"):
-                pass
-            os._exit(70)
-
-    def stop(self):
-        with self._lock:
-            self._running = False
-        if self._previous_handler is not None:
-            signal.setitimer(signal.ITIMER_REAL, 0)
-            signal.signal(signal.SIGALRM, self._previous_handler)
-            self._previous_handler = None
-        for timer in self._timers:
-            timer.cancel()
-
-    def __exit__(self, *exc_info):
-        self.stop()
-        return False
-
-
-def _run_task(task_id, estimator, X, y, task, fit_kwargs, timeout, tombstones, costs):
+def _run_task(task_id, estimator, X, y, task, fit_kwargs, timeout, tombstones, costs,
+              caller=None):
     """Fit and score one task in a worker; returns ``(task_id, out)``.
 
     With ``costs`` (names of :data:`skautosearch.costs.COST_MEASURES`), they are
     measured on the fold's fitted model and its test rows, as ``out["costs"]``.
+    ``caller`` is the search, for scikit-learn's callbacks (with ``task.callback_ctx``).
     """
     raise_errors = fit_kwargs["error_score"] == "raise"
-    deadline = _Deadline(timeout, os.path.join(tombstones, str(task_id)))
+    callbacks = {}
+    if task.callback_ctx is not None and HAS_FIT_CALLBACKS:
+        callbacks = dict(caller=caller, callback_ctx=task.callback_ctx)
+    deadline = Deadline(timeout, os.path.join(tombstones, str(task_id)))
     start = time.perf_counter()
     try:
         with deadline:
-            out = _fit_and_score(
-                estimator, X, y, train=task.train, test=task.test,
-                parameters=task.parameters,
-                split_progress=(task.split, task.n_splits),
-                candidate_progress=(task.candidate, task.n_candidates),
-                return_estimator=bool(costs),
-                **fit_kwargs,
-            )
+            out = _fit(estimator, X, y, task, fit_kwargs, bool(costs), callbacks)
             deadline.stop()
     except CandidateTimeout:
-        # Landed outside the fit (scikit-learn re-raises with error_score="raise").
         out = None
     if deadline.expired:
         message = f"timed out after {timeout:g} s"
         if raise_errors:
-            raise CandidateTimeout(
+            raise TimeoutError(
                 f"Candidate {task.parameters!r} {message} (candidate_timeout={timeout})."
             )
         out = _failed(task, fit_kwargs, message, time.perf_counter() - start, costs)
+        out["timeout"] = timeout
     elif out["fit_error"] is None and not _finite(out["test_scores"]):
         # The fit worked, so scikit-learn does not count it as failed; its score is
         # replaced all the same, so that it cannot win or mislead the strategy.
@@ -209,6 +122,27 @@ def _run_task(task_id, estimator, X, y, task, fit_kwargs, timeout, tombstones, c
             out["costs"] = measure_costs(fitted, X_test, costs)
     out.setdefault("failure_reason", short_reason(out["fit_error"]))
     return task_id, out
+
+
+def _fit(estimator, X, y, task, fit_kwargs, return_estimator, callbacks):
+    """``_fit_and_score`` of one task; at a budgeted search's rung, the continuing fit."""
+    if task.step is None:
+        # A fresh clone for every fit, as scikit-learn's evaluate_candidates does: a
+        # candidate must not inherit another's parameters (n_jobs=1 shares the object).
+        return _fit_and_score(
+            clone(estimator), X, y, train=task.train, test=task.test, parameters=task.parameters,
+            split_progress=(task.split, task.n_splits),
+            candidate_progress=(task.candidate, task.n_candidates),
+            return_estimator=return_estimator, **fit_kwargs, **callbacks,
+        )
+    return fit_and_score_at_budget(
+        estimator, X, y, step=task.step, scorer=fit_kwargs["scorer"], train=task.train,
+        test=task.test, parameters=task.parameters, fit_params=fit_kwargs["fit_params"],
+        score_params=fit_kwargs["score_params"],
+        return_train_score=fit_kwargs["return_train_score"],
+        error_score=fit_kwargs["error_score"], return_estimator=return_estimator,
+        split=task.split,
+    )
 
 
 def _error_scores(fit_kwargs):
@@ -259,22 +193,24 @@ def make_parallel(n_jobs, pre_dispatch, scatter=()):
 
 
 def run_tasks(tasks, estimator, X, y, fit_kwargs, *, parallel, timeout, on_result,
-              costs=()):
+              costs=(), caller=None):
     """Run every task; call ``on_result(task, out)`` in the caller's thread as each ends.
 
     ``parallel`` comes from :func:`make_parallel`. A task whose worker dies is reported
     with a failed ``out`` and a reason, and so are the candidate's other splits not run
-    yet; every other error propagates (``error_score="raise"``, or a bug).
+    yet; every other error propagates (``error_score="raise"``, or a bug). ``caller``
+    is the search, passed to scikit-learn's callbacks.
     """
     with tempfile.TemporaryDirectory(prefix="skautosearch-") as tombstones:
         _Runner(estimator, X, y, fit_kwargs, parallel, timeout, on_result, tombstones,
-                costs).run(list(tasks))
+                costs, caller).run(list(tasks))
 
 
 class _Runner:
     def __init__(self, estimator, X, y, fit_kwargs, parallel, timeout, on_result,
-                 tombstones, costs):
+                 tombstones, costs, caller):
         self.args = (estimator, X, y)
+        self.caller = caller
         self.fit_kwargs = fit_kwargs
         self.parallel = parallel
         self.timeout = timeout
@@ -291,7 +227,7 @@ class _Runner:
         try:
             for task_id, out in self.parallel(
                 delayed(_run_task)(id(task), *self.args, task, self.fit_kwargs, self.timeout,
-                                   self.tombstones, self.costs)
+                                   self.tombstones, self.costs, self.caller)
                 for task in tasks
             ):
                 finished.add(task_id)
@@ -323,9 +259,12 @@ class _Runner:
     def _fail_if_doomed(self, task):
         message = self.doomed.get(task.candidate)
         if message is not None:
-            fit_time = self.timeout if message.startswith("timed out") else 0.0
-            self.on_result(task, _failed_or_raise(task, self.fit_kwargs, message, fit_time,
-                                                  self.costs))
+            timed_out = message.startswith("timed out")
+            out = _failed_or_raise(task, self.fit_kwargs, message,
+                                   self.timeout if timed_out else 0.0, self.costs)
+            if timed_out:
+                out["timeout"] = self.timeout
+            self.on_result(task, out)
         return message is not None
 
 

@@ -4,9 +4,9 @@ import math
 import numbers
 
 import numpy as np
-from sklearn.utils._param_validation import Interval, StrOptions
 
 from ._base import BaseSequentialSearchCV
+from ._sklearn_private import Interval, StrOptions
 
 _NOVELTY_TRIES = 10
 # The neighbourhood never shrinks below this fraction of its initial size.
@@ -77,7 +77,8 @@ class AnnealingSearchCV(BaseSequentialSearchCV):
     scoring, n_jobs, refit, cv, verbose, pre_dispatch, error_score, return_train_score
         As in :class:`~sklearn.model_selection.GridSearchCV`.
     random_state, max_time, patience, callbacks, checkpoint, candidate_timeout, \
-objectives, objective_weights
+objectives, objective_weights, resource, min_resources, max_resources, factor, \
+n_brackets
         As in :class:`~skautosearch.GeneticSearchCV` (``patience`` counts steps).
 
     Attributes
@@ -93,6 +94,8 @@ refit_time_, multimetric_
         Number of ``evaluate_candidates`` calls.
     stop_reason_ : str
         Why the search stopped (see :class:`~skautosearch.GeneticSearchCV`).
+    n_resources_, n_candidates_ : list of int
+        As in :class:`~skautosearch.GeneticSearchCV` (with ``resource`` only).
     n_replayed_fits_ : int
         Fits answered from the ``checkpoint`` journal instead of being run.
     pareto_front_ : Bunch
@@ -159,6 +162,11 @@ refit_time_, multimetric_
         candidate_timeout=None,
         objectives=None,
         objective_weights=None,
+        resource=None,
+        min_resources=None,
+        max_resources=None,
+        factor=3,
+        n_brackets=None,
     ):
         super().__init__(
             estimator,
@@ -180,6 +188,11 @@ refit_time_, multimetric_
             candidate_timeout=candidate_timeout,
             objectives=objectives,
             objective_weights=objective_weights,
+            resource=resource,
+            min_resources=min_resources,
+            max_resources=max_resources,
+            factor=factor,
+            n_brackets=n_brackets,
         )
         self.n_chains = n_chains
         self.n_initial_points = n_initial_points
@@ -191,8 +204,15 @@ refit_time_, multimetric_
 
     def _check_strategy_params(self):
         if callable(self.cooling):
-            first = self._temperature(0)
-            if not (math.isfinite(first) and first > 0):
+            try:
+                first = self.cooling(0)
+            except TypeError as exc:
+                raise TypeError(
+                    "cooling must be a callable taking the step number: cooling(0) "
+                    f"raised {exc}"
+                ) from exc
+            if (isinstance(first, bool) or not isinstance(first, numbers.Real)
+                    or not (math.isfinite(first) and first > 0)):
                 raise ValueError(
                     f"cooling(0) must return a finite positive temperature, got {first!r}."
                 )

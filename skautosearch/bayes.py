@@ -1,18 +1,19 @@
 """Bayesian optimisation through scikit-optimize's ``Optimizer`` (ask / tell)."""
 
+import inspect
 import math
 import numbers
 import warnings
 
 import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin, clone
-from sklearn.utils._param_validation import Interval, StrOptions
 from skopt import Optimizer
 from skopt.space import Space
 from skopt.utils import cook_estimator, normalize_dimensions
 from threadpoolctl import threadpool_limits
 
 from ._base import BaseSequentialSearchCV
+from ._sklearn_private import Interval, StrOptions
 
 # Random draws tried for a proposal nobody has seen before giving up.
 _NOVELTY_TRIES = 10
@@ -87,6 +88,15 @@ class _InactiveImputed(RegressorMixin, BaseEstimator):
 
     def predict(self, X, **kwargs):
         return self.estimator_.predict(self.columns.impute(X), **kwargs)
+
+# skopt.Optimizer arguments the search sets from its own parameters.
+_OWN_OPTIMIZER_ARGS = {
+    "dimensions": "param_distributions",
+    "base_estimator": "surrogate",
+    "random_state": "random_state",
+    "n_initial_points": "n_initial_points",
+    "acq_func": "acq_func",
+}
 
 
 class _SubspaceOptimizer:
@@ -183,10 +193,14 @@ class BayesianSearchCV(BaseSequentialSearchCV):
         The acquisition function.
     optimizer_kwargs : dict, default=None
         Further keyword arguments for :class:`skopt.Optimizer` (e.g. ``acq_func_kwargs``).
+        Those the search sets from its own parameters (``base_estimator``,
+        ``acq_func``, ``n_initial_points``, ``random_state``, ``dimensions``) are refused:
+        set ``surrogate``, ``acq_func``, ``n_initial_points`` or ``random_state`` instead.
     scoring, n_jobs, refit, cv, verbose, pre_dispatch, error_score, return_train_score
         As in :class:`~sklearn.model_selection.GridSearchCV`.
     random_state, max_time, patience, callbacks, checkpoint, candidate_timeout, \
-objectives, objective_weights
+objectives, objective_weights, resource, min_resources, max_resources, factor, \
+n_brackets
         As in :class:`~skautosearch.GeneticSearchCV` (``patience`` counts batches).
 
     Attributes
@@ -201,6 +215,8 @@ refit_time_, multimetric_
         Number of ``evaluate_candidates`` calls.
     stop_reason_ : str
         Why the search stopped (see :class:`~skautosearch.GeneticSearchCV`).
+    n_resources_, n_candidates_ : list of int
+        As in :class:`~skautosearch.GeneticSearchCV` (with ``resource`` only).
     n_replayed_fits_ : int
         Fits answered from the ``checkpoint`` journal instead of being run.
     pareto_front_ : Bunch
@@ -263,6 +279,11 @@ refit_time_, multimetric_
         candidate_timeout=None,
         objectives=None,
         objective_weights=None,
+        resource=None,
+        min_resources=None,
+        max_resources=None,
+        factor=3,
+        n_brackets=None,
     ):
         super().__init__(
             estimator,
@@ -284,12 +305,31 @@ refit_time_, multimetric_
             candidate_timeout=candidate_timeout,
             objectives=objectives,
             objective_weights=objective_weights,
+            resource=resource,
+            min_resources=min_resources,
+            max_resources=max_resources,
+            factor=factor,
+            n_brackets=n_brackets,
         )
         self.n_points = n_points
         self.n_initial_points = n_initial_points
         self.surrogate = surrogate
         self.acq_func = acq_func
         self.optimizer_kwargs = optimizer_kwargs
+
+    def _check_strategy_params(self):
+        accepted = set(inspect.signature(Optimizer).parameters) - set(_OWN_OPTIMIZER_ARGS)
+        for key in self.optimizer_kwargs or {}:
+            if key in _OWN_OPTIMIZER_ARGS:
+                raise ValueError(
+                    f"optimizer_kwargs: {key!r} is set by the search itself; use its "
+                    f"{_OWN_OPTIMIZER_ARGS[key]} parameter instead."
+                )
+            if key not in accepted:
+                raise ValueError(
+                    f"optimizer_kwargs: {key!r} is not a parameter of skopt.Optimizer; "
+                    f"it takes {', '.join(sorted(accepted))}."
+                )
 
     def _search(self, ev, rng):
         kwargs = {

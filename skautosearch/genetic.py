@@ -3,9 +3,9 @@
 import numbers
 
 import numpy as np
-from sklearn.utils._param_validation import Interval
 
 from ._base import BaseSequentialSearchCV
+from ._sklearn_private import Interval
 
 # Attempts at a child nobody has seen before a random immigrant takes its place.
 _NOVELTY_TRIES = 10
@@ -102,6 +102,28 @@ class GeneticSearchCV(BaseSequentialSearchCV):
         Bayesian optimisation; by default fresh random weights for each batch
         (ParEGO), which spreads the candidates along the front.
 
+    resource : str, default=None
+        What a budget is counted in: ``None`` trains every candidate fully (no
+        budgets); ``"n_samples"`` (training rows of each fold); or the name of an
+        integer parameter of the estimator, e.g. ``"epochs"``, ``"model__epochs"``,
+        ``"n_estimators"``, ``"max_iter"``. Candidates are then evaluated by successive
+        halving inside each batch: at ``min_resources`` first, and only the best
+        ``1 / factor`` go on to ``factor`` times the budget, up to ``max_resources``.
+        A promoted candidate **continues**: Keras models train only the extra epochs
+        from their weights and optimizer state, estimators with ``warm_start`` grow in
+        place, others are refitted. See the user guide's budgets page.
+    min_resources, max_resources : int, default=None
+        The smallest and largest budgets. ``max_resources=None`` is the estimator's
+        own value of ``resource`` (all training rows for ``"n_samples"``);
+        ``min_resources=None`` is ``max_resources // factor**2`` (at least 1).
+    factor : int, default=3
+        η of successive halving: the budget grows and the candidates shrink by this
+        factor from rung to rung.
+    n_brackets : int, default=None
+        The batches' new candidates start at the lowest rung in the first batch, one
+        rung higher in the next, and so on over this many Hyperband brackets, so that a
+        ``min_resources`` too small to rank candidates is hedged; ``None`` uses every
+        bracket, ``1`` is plain successive halving.
     Attributes
     ----------
     cv_results_ : dict of numpy (masked) ndarrays
@@ -115,8 +137,15 @@ refit_time_, multimetric_
     n_batches_ : int
         Number of ``evaluate_candidates`` calls.
     stop_reason_ : str
-        Why the search stopped: "n_iter", "max_time", "patience", "callback" or
-        "exhausted" (no new candidate left to propose).
+        Why the search stopped: "n_iter", "max_time", "patience", "callback",
+        "exhausted" (every candidate of a finite space was evaluated) or "stalled" (the
+        strategy proposed no new candidate for 10 batches in a row).
+    n_resources_, n_candidates_ : list of int
+        With ``resource`` only: the budget of each rung, and how many candidates were
+        evaluated at it (as in ``HalvingRandomSearchCV``). ``cv_results_`` then has a row
+        per candidate and budget, with ``iter`` (the rung), ``n_resources``, ``bracket``
+        (the rung its batch started at) and ``resources_trained`` (units trained for
+        that row, over its folds: fewer than the budget when a model continued).
     n_replayed_fits_ : int
         Fits answered from the ``checkpoint`` journal instead of being run.
     pareto_front_ : Bunch
@@ -183,6 +212,11 @@ refit_time_, multimetric_
         candidate_timeout=None,
         objectives=None,
         objective_weights=None,
+        resource=None,
+        min_resources=None,
+        max_resources=None,
+        factor=3,
+        n_brackets=None,
     ):
         super().__init__(
             estimator,
@@ -204,6 +238,11 @@ refit_time_, multimetric_
             candidate_timeout=candidate_timeout,
             objectives=objectives,
             objective_weights=objective_weights,
+            resource=resource,
+            min_resources=min_resources,
+            max_resources=max_resources,
+            factor=factor,
+            n_brackets=n_brackets,
         )
         self.population_size = population_size
         self.crossover_probability = crossover_probability

@@ -9,6 +9,7 @@
   temperature along its chains.
 * :func:`plot_pareto` -- every candidate's score against a cost, with the Pareto
   front and the chosen model.
+* :func:`plot_budgets` -- a budgeted search's candidates, score against budget.
 
 Every function takes an optional ``ax`` (or ``axes``) to draw into and returns
 the axes it drew on; it never calls ``plt.show()``.
@@ -29,6 +30,7 @@ from skautosearch.results import _cv_results, convergence
 
 __all__ = [
     "plot_annealing",
+    "plot_budgets",
     "plot_convergence",
     "plot_generations",
     "plot_parameters",
@@ -637,3 +639,79 @@ def _chosen(ax, xs, ys, index):
         return
     ax.scatter(xs[index], ys[index], marker="*", s=260, color="red", edgecolor="black",
                linewidth=0.6, zorder=4, label=f"chosen (candidate {index})")
+
+
+def plot_budgets(search, *, ax=None):
+    """A budgeted search's candidates: each one's score against its budget, rung by rung.
+
+    Each candidate is a line through the budgets (rungs) it reached; those stopped early
+    end low and left, the promoted ones climb to the right. The model the search chose
+    is drawn in red. Learning curves that cross a lot mean early budgets rank badly
+    (raise ``min_resources``); curves that keep their order mean the budgets help.
+
+    Parameters
+    ----------
+    search : fitted search
+        A search fitted with ``resource`` (its ``cv_results_`` has ``n_resources``).
+    ax : matplotlib.axes.Axes, default=None
+        Axes to draw on; ``None`` makes a new figure.
+
+    Returns
+    -------
+    ax : matplotlib.axes.Axes
+        The axes drawn on.
+
+    Raises
+    ------
+    ValueError
+        If the search has no budgets.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> from skautosearch.plot import plot_budgets
+    >>> cv_results = {"params": [{"C": 1, "epochs": 1}, {"C": 2, "epochs": 1},
+    ...                          {"C": 2, "epochs": 3}],
+    ...               "n_resources": [1, 1, 3], "mean_test_score": [0.5, 0.7, 0.9]}
+    >>> ax = plot_budgets(cv_results)
+    >>> len(ax.lines)
+    2
+    """
+    plt = _pyplot()
+    results = _require_columns(search, ["n_resources", "params"], "plot_budgets")
+    key = _score_key(search) if not isinstance(search, dict) else "mean_test_score"
+    scores = np.asarray(results[key], dtype=float)
+    budgets = np.asarray(results["n_resources"], dtype=float)
+    resource = _resource_name(search, results)
+    curves = {}  # a candidate's rows, across its budgets
+    for i, params in enumerate(results["params"]):
+        candidate = repr(sorted((k, repr(v)) for k, v in params.items() if k != resource))
+        curves.setdefault(candidate, []).append(i)
+    best = getattr(search, "best_index_", None)
+    ax = _new_axes(ax, plt, figsize=(7, 4.5))
+    for rows in curves.values():
+        chosen = best is not None and best in rows
+        ax.plot(budgets[rows], scores[rows], marker="o", markersize=3,
+                color="tab:red" if chosen else "0.6", alpha=1.0 if chosen else 0.6,
+                zorder=3 if chosen else 2, label="chosen" if chosen else None)
+    if budgets.max() / max(budgets.min(), 1) >= 8:
+        ax.set_xscale("log", base=2)
+    ax.set_xlabel(f"budget ({resource or 'resource'})")
+    ax.set_ylabel(_score_label(search) if not isinstance(search, dict) else "score")
+    ax.set_title("candidates by budget (successive halving)")
+    if best is not None:
+        ax.legend(loc="lower right")
+    return ax
+
+
+def _resource_name(search, results):
+    """The searched resource: the search's ``resource``, or the parameter that is the budget."""
+    resource = getattr(search, "resource", None)
+    if resource is not None:
+        return resource
+    params, budgets = results["params"], results["n_resources"]
+    for name in params[0]:
+        if all(p.get(name) == b for p, b in zip(params, budgets)):
+            return name
+    return None

@@ -226,10 +226,12 @@ def _make_param(name, value, where):
             raise ValueError(f"{where}[{name!r}] is an empty Categorical.")
         return _Choice(name, value.categories, value.prior)
     if isinstance(value, (Real, Integer)):
+        _check_finite_bounds(value.low, value.high, f"{where}[{name!r}] = {value!r}")
         return _SkoptNumeric(name, value)
     if isinstance(value, Dimension):
         raise TypeError(f"{where}[{name!r}]: unsupported skopt dimension {value!r}.")
     if all(hasattr(value, attr) for attr in ("rvs", "cdf", "ppf")):
+        _check_distribution(value, f"{where}[{name!r}]")
         return _Distribution(name, value)
     if isinstance(value, tuple) and _is_range_shorthand(value):
         return _make_param(name, _tuple_dimension(name, value, where), where)
@@ -259,10 +261,33 @@ def _is_range_shorthand(value):
     )
 
 
+def _check_finite_bounds(low, high, label):
+    # skopt takes NaN and infinite bounds, then samples NaN or fails deep inside a fit.
+    if not (math.isfinite(low) and math.isfinite(high)):
+        raise ValueError(
+            f"{label}: bounds must be finite numbers, got low={low!r} and high={high!r}."
+        )
+
+
+def _check_distribution(dist, label):
+    """A frozen scipy distribution with invalid parameters has NaN quantiles."""
+    with np.errstate(invalid="ignore"):
+        quantiles = np.asarray(dist.ppf([_EPS, 0.5, 1.0 - _EPS]), dtype=float)
+    if not np.isfinite(quantiles).all():
+        kind = getattr(getattr(dist, "dist", None), "name", type(dist).__name__)
+        given = [repr(a) for a in getattr(dist, "args", ())]
+        given += [f"{k}={v!r}" for k, v in getattr(dist, "kwds", {}).items()]
+        raise ValueError(
+            f"{label} is a {kind}({', '.join(given)}) distribution with invalid "
+            f"parameters: its quantiles are {quantiles.tolist()!r}."
+        )
+
+
 def _tuple_dimension(name, value, where):
     """skopt's shorthand ``(low, high[, prior])``, checked with a clear message."""
     if len(value) >= 2 and all(isinstance(v, numbers.Real) for v in value[:2]):
         low, high = value[:2]
+        _check_finite_bounds(low, high, f"{where}[{name!r}] = {value!r}")
         if not low < high:
             raise ValueError(
                 f"{where}[{name!r}] = {value!r}: low must be less than high, "

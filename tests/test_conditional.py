@@ -203,13 +203,6 @@ def test_bad_conditions_raise_naming_the_parameter(space, match):
 # ------------------------------------------------------------------ the searches
 
 
-ENGINE_REUSES_ESTIMATOR = pytest.mark.xfail(strict=True, reason=(
-    "engine: _dispatch._run_task fits the one estimator object of the search in "
-    "process, so a candidate inherits the previous candidate's parameters; it must fit "
-    "clone(estimator), as scikit-learn's evaluate_candidates does"))
-
-
-@ENGINE_REUSES_ESTIMATOR
 @pytest.mark.parametrize("name", STRATEGIES)
 def test_inactive_parameters_are_never_passed_to_the_estimator(name, spy):
     search = make(name, spy(), SPY_SPACE, n_iter=12).fit(X, y)
@@ -333,9 +326,6 @@ class _TwoRawGenomes(BaseSequentialSearchCV):
         ev.evaluate([(0, (0, 0)), (0, (0, 1))], {})
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "engine: _Evaluator.evaluate should key its memo on ev.space.canonical(genome); "
-    "every strategy of ours hands it canonical genomes already"))
 def test_the_engine_treats_genomes_differing_only_in_inactive_values_as_one(spy):
     space = {"kind": ["a", "b"], "width": Conditional([1, 2], when={"kind": ["b"]})}
     search = _TwoRawGenomes(spy(), space, cv=CV).fit(X, y)

@@ -11,6 +11,7 @@ matplotlib = pytest.importorskip("matplotlib")
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
+import skautosearch  # noqa: E402
 from skautosearch import plot  # noqa: E402
 
 X, y = load_iris(return_X_y=True)
@@ -147,7 +148,6 @@ def test_strategy_plots_name_the_missing_columns(grid):
 
 
 def test_core_searches_plot():
-    skautosearch = pytest.importorskip("skautosearch")
     space = {"C": loguniform(1e-2, 1e2), "gamma": loguniform(1e-3, 1e1)}
     kw = dict(n_iter=6, cv=2, random_state=0)
     genetic = skautosearch.GeneticSearchCV(SVC(), space, population_size=3, **kw)

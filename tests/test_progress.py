@@ -6,6 +6,7 @@ from sklearn.datasets import load_iris
 from sklearn.model_selection import GridSearchCV
 from sklearn.svm import SVC
 
+import skautosearch
 from skautosearch._progress import ProgressCallback, progress_bar
 
 X, y = load_iris(return_X_y=True)
@@ -74,7 +75,6 @@ def test_progress_bar_is_closed_when_the_search_raises():
 
 
 def test_callback_follows_a_core_search():
-    skautosearch = pytest.importorskip("skautosearch")
     out = io.StringIO()
     bar = ProgressCallback(file=out, mininterval=0)
     search = skautosearch.BayesianSearchCV(
@@ -90,7 +90,6 @@ def test_callback_follows_a_core_search():
 def test_sklearn_progressbar_callback_runs_with_a_core_search():
     pytest.importorskip("rich")
     callback = pytest.importorskip("sklearn.callback")
-    skautosearch = pytest.importorskip("skautosearch")
     params = dict(n_iter=4, cv=2, random_state=0)
     plain = skautosearch.AnnealingSearchCV(SVC(), SPACE, **params).fit(X, y)
     search = skautosearch.AnnealingSearchCV(SVC(), SPACE, **params)

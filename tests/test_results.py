@@ -6,6 +6,7 @@ from sklearn.datasets import load_iris
 from sklearn.model_selection import GridSearchCV, RandomizedSearchCV
 from sklearn.svm import SVC
 
+import skautosearch
 from skautosearch.results import STRATEGY_COLUMNS, convergence, to_dataframe
 
 pd = pytest.importorskip("pandas")
@@ -123,7 +124,6 @@ def test_to_dataframe_without_pandas_names_the_extra(grid, monkeypatch):
 
 
 def test_core_strategy_columns_reach_the_dataframe():
-    skautosearch = pytest.importorskip("skautosearch")
     search = skautosearch.GeneticSearchCV(
         SVC(), {"C": [0.01, 0.1, 1.0, 10.0, 100.0]}, n_iter=4, cv=2,
         population_size=4, random_state=0,

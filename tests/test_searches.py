@@ -5,13 +5,20 @@ import time
 
 import numpy as np
 import pytest
+import sklearn
 from scipy import stats
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.datasets import load_iris, make_classification
 from sklearn.decomposition import PCA
 from sklearn.exceptions import FitFailedWarning
 from sklearn.linear_model import LogisticRegression, Ridge
-from sklearn.model_selection import GridSearchCV, KFold, StratifiedKFold, cross_val_score
+from sklearn.model_selection import (
+    GridSearchCV,
+    GroupKFold,
+    KFold,
+    StratifiedKFold,
+    cross_val_score,
+)
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.svm import SVC
@@ -183,14 +190,76 @@ def test_multimetric_with_refit_by_name_and_by_callable(name):
     assert by_callable.predict(X).shape == y.shape
 
 
+class WeightSpy(ClassifierMixin, BaseEstimator):
+    """LogisticRegression recording the rows and ``sample_weight`` each fit received."""
+
+    received = []  # (X, sample_weight) of every fit in this process, clones included
+
+    def __init__(self, C=1.0):
+        self.C = C
+
+    def fit(self, X, y, sample_weight=None):
+        weights = None if sample_weight is None else np.array(sample_weight)
+        type(self).received.append((np.array(X), weights))
+        self.model_ = LogisticRegression(C=self.C).fit(X, y, sample_weight=sample_weight)
+        self.classes_ = self.model_.classes_
+        return self
+
+    def predict(self, X):
+        return self.model_.predict(X)
+
+
+def _rows_and_weights_received(X_all):
+    """For each fit: the indices of the rows it got, and the weights it got."""
+    fits = []
+    for X_fit, weights in WeightSpy.received:
+        rows = np.array([np.flatnonzero((X_all == row).all(axis=1))[0] for row in X_fit])
+        fits.append((rows, weights))
+    return fits
+
+
+@pytest.fixture
+def weight_spy():
+    WeightSpy.received = []
+    yield WeightSpy
+    WeightSpy.received = []
+
+
 @pytest.mark.parametrize("name", STRATEGIES)
-def test_return_train_score_and_fit_params(name):
+def test_return_train_score_and_sample_weight_sliced_with_the_rows(name, weight_spy):
     Xc, yc = make_classification(60, random_state=0)
-    weights = np.ones(len(yc))
-    search = make(name, LogisticRegression(), {"C": Real(0.1, 10)}, n_iter=4,
+    weights = np.linspace(0.5, 2.0, len(yc))  # a distinct weight for every row
+    search = make(name, WeightSpy(), {"C": Real(0.1, 10)}, n_iter=4,
                   return_train_score=True)
     search.fit(Xc, yc, sample_weight=weights)
     assert "mean_train_score" in search.cv_results_
+    fits = _rows_and_weights_received(Xc)
+    assert len(fits) == 4 * 3 + 1  # 4 candidates x 3 folds, and the refit
+    for rows, received in fits:
+        assert received is not None, "sample_weight was dropped"
+        np.testing.assert_array_equal(received, weights[rows])
+    assert sorted(fits[-1][0]) == list(range(len(yc)))  # the refit saw every row
+
+
+@pytest.mark.parametrize("name", STRATEGIES)
+def test_metadata_routing_sends_weights_to_fit_and_groups_to_the_splitter(name, weight_spy):
+    Xc, yc = make_classification(60, random_state=0)
+    weights = np.linspace(0.5, 2.0, len(yc))
+    groups = np.arange(len(yc)) % 6
+    with sklearn.config_context(enable_metadata_routing=True):
+        spy = WeightSpy().set_fit_request(sample_weight=True).set_score_request(
+            sample_weight=False)
+        search = make(name, spy, {"C": Real(0.1, 10)}, n_iter=4, cv=GroupKFold(3))
+        search.fit(Xc, yc, sample_weight=weights, groups=groups)
+    fits = _rows_and_weights_received(Xc)
+    assert len(fits) == 4 * 3 + 1
+    for rows, received in fits[:-1]:
+        assert received is not None, "sample_weight was dropped"
+        np.testing.assert_array_equal(received, weights[rows])
+        # GroupKFold(3) over 6 groups holds out 2 whole groups: 4 are trained on.
+        assert len(set(groups[rows])) == 4
+        assert np.isin(groups, groups[rows]).sum() == len(rows)
+    np.testing.assert_array_equal(fits[-1][1], weights)
 
 
 @pytest.mark.parametrize("name", STRATEGIES)
@@ -358,10 +427,6 @@ class TwoParams(FitCounter):
         return self
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "engine: _dispatch._run_task fits the one estimator object of the search in "
-    "process, so a candidate inherits the previous candidate's parameters; it must fit "
-    "clone(estimator), as scikit-learn's evaluate_candidates does"))
 @pytest.mark.parametrize("name", STRATEGIES)
 def test_a_candidate_never_inherits_parameters_of_another_sub_space(name):
     TwoParams.received = []

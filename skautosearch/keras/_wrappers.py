@@ -2,6 +2,7 @@
 
 import functools
 import inspect
+import numbers
 import warnings
 
 import keras
@@ -11,6 +12,7 @@ import scipy.sparse as sp
 from scikeras._utils import route_params
 from sklearn.exceptions import DataConversionWarning
 from sklearn.utils import ClassifierTags, RegressorTags
+from sklearn.utils._param_validation import Interval, validate_parameter_constraints
 
 from ._fast import lease_model, seeded
 
@@ -52,6 +54,27 @@ def _callable_key(func):
         getattr(func, "__module__", None),
         getattr(func, "__qualname__", repr(type(func))),
     )
+
+
+# Training parameters SciKeras hands to Keras unchecked: a bad one either fails deep
+# inside Keras with a message that does not name it, or trains silently wrong
+# (``epochs=-1`` trains nothing). ``fit__<name>`` overrides ``<name>``.
+_TRAINING_CONSTRAINTS = {
+    "epochs": [Interval(numbers.Integral, 1, None, closed="left")],
+    "batch_size": [Interval(numbers.Integral, 1, None, closed="left"), None],
+    "validation_split": [Interval(numbers.Real, 0, 1, closed="left")],
+    "random_state": ["random_state"],
+}
+
+
+def _check_training_params(estimator):
+    """Refuse bad training parameters before any model is built, naming them."""
+    params, constraints = {}, {}
+    for name, constraint in _TRAINING_CONSTRAINTS.items():
+        for key in (name, f"fit__{name}"):
+            if key in vars(estimator):
+                params[key], constraints[key] = getattr(estimator, key), constraint
+    validate_parameter_constraints(constraints, params, caller_name=type(estimator).__name__)
 
 
 _NOT_ROUTED = {"meta", "compile_kwargs", "params", "X", "y", "name", "kwargs"}
@@ -176,6 +199,7 @@ class _FastFitMixin:
             )
 
     def _initialize(self, X, y=None):
+        _check_training_params(self)
         self._X_max = _max_token(X)
         return super()._initialize(X, y)
 

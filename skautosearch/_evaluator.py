@@ -1,0 +1,157 @@
+"""What a strategy sees: genomes in, scores out, with memory, a budget and stopping rules.
+
+A strategy's ``_search(ev, rng)`` proposes batches of genomes (see
+:mod:`skautosearch.space`) to :meth:`Evaluator.evaluate`. Genomes seen before are
+answered from memory and never refitted; new ones, up to ``n_iter`` distinct, are
+decoded and fitted as one batch by :class:`skautosearch._trials.Trials`. After each
+batch the stopping rules decide whether ``ev.done``.
+"""
+
+import joblib
+import numpy as np
+
+from ._budget import Step, promoted
+from ._objectives import mean_score
+
+
+class Evaluator:
+    """Memory, budget and stopping around the fits of each batch.
+
+    Parameters
+    ----------
+    space : SearchSpace
+        The search space; ``space.decode(genome)`` gives a candidate's parameters.
+    trials : Trials
+        Runs and records the fits.
+    stopping : Stopping
+        The stopping rules.
+    n_iter : int
+        Distinct candidates to evaluate at most.
+    metric : str or None
+        The scorer the strategy maximises (None: the only one).
+    objectives : Objectives or None
+        With several objectives, what guides the strategy instead of ``metric``.
+    schedule : Schedule or None
+        A budgeted search's rungs (see :mod:`skautosearch._budget`).
+    store : ModelStore or None
+        Where a budgeted search keeps fold models between rungs.
+    """
+
+    def __init__(self, space, trials, stopping, n_iter, metric=None, objectives=None,
+                 schedule=None, store=None):
+        self.space = space
+        self.trials = trials
+        self.stopping = stopping
+        self.n_iter = n_iter
+        self.metric = metric
+        self._objectives = objectives
+        self.schedule = schedule
+        self.store = store
+        self.scores = {}  # genome -> the score that guides the strategy
+        self.genomes = []  # evaluated genomes, in the order of cv_results_ rows
+        self.n_batches = 0
+        self.best = -np.inf
+
+    @property
+    def objectives(self):
+        """The ``(name, sign)`` objectives; empty for a single-metric search."""
+        return [] if self._objectives is None else self._objectives.objectives
+
+    @property
+    def remaining(self):
+        return self.n_iter - len(self.scores)
+
+    @property
+    def done(self):
+        return self.stopping.reason is not None
+
+    def nsga_order(self, genomes):
+        """``genomes`` best first by non-dominated rank, then crowding distance."""
+        return self._objectives.nsga_order(genomes)
+
+    def evaluate(self, genomes, more_results):
+        """Scores of ``genomes`` (``-inf`` for failures), fitting only the new ones.
+
+        ``more_results`` maps column names to one value per genome. Genomes beyond the
+        budget are not evaluated and get ``nan``.
+        """
+        # Genomes differing only in inactive parameters are one candidate.
+        genomes = [self.space.canonical(genome) for genome in genomes]
+        new = []
+        for i, genome in enumerate(genomes):
+            if genome not in self.scores and all(genomes[j] != genome for j in new):
+                new.append(i)
+        new = new[: max(self.remaining, 0)]
+        improved = False
+        if new:
+            improved = self._run_batch(new, genomes, more_results)
+        results = self.trials.results() if new and self.stopping.callbacks else None
+        self.stopping.after_batch(len(self.scores), bool(new), improved, results)
+        return np.array([self.scores.get(g, np.nan) for g in genomes])
+
+    def _run_batch(self, rows, genomes, more_results):
+        """Fit the genomes at ``rows``; return whether the search improved."""
+        batch = [genomes[i] for i in rows]
+        more = {key: [values[i] for i in rows] for key, values in more_results.items()}
+        more["batch"] = [self.n_batches] * len(batch)
+        if self.schedule is None:
+            outs = self.trials.run([self.space.decode(g) for g in batch], more)
+            self.genomes.extend(batch)
+        else:
+            outs = self._successive_halving(batch, more)
+        self.n_batches += 1
+        self.scores.update(zip(batch, (mean_score(o, self.metric) for o in outs)))
+        if self._objectives is not None:
+            self.scores.update(self._objectives.record(batch, outs))
+            # Scalarised scores move with the weights: progress is a wider front.
+            return self._objectives.front_grew
+        best = max(self.scores.values(), default=-np.inf)
+        improved, self.best = best > self.best, max(best, self.best)
+        return improved
+
+    def _successive_halving(self, batch, more):
+        """Run ``batch`` up the rungs, promoting the best ``1 / factor`` at each.
+
+        Returns each genome's outputs at the highest rung it reached.
+        """
+        schedule, rungs = self.schedule, self.schedule.rungs
+        entry = schedule.entry_rung(self.n_batches)
+        keys = [joblib.hash(genome) for genome in batch]
+        alive, top, continued = list(range(len(batch))), [None] * len(batch), False
+        try:
+            for rung in range(entry, len(rungs)):
+                last = rung == len(rungs) - 1
+                steps = [Step(schedule.resource, rungs[rung], keys[i], self.store, continued,
+                              keep=not last) for i in alive]
+                columns = {key: [values[i] for i in alive] for key, values in more.items()}
+                columns.update(iter=[rung] * len(alive), n_resources=[rungs[rung]] * len(alive),
+                               bracket=[entry] * len(alive))
+                params = [self._at_budget(self.space.decode(batch[i]), rungs[rung])
+                          for i in alive]
+                outs = self.trials.run(params, columns, steps)
+                self.genomes.extend(batch[i] for i in alive)
+                for i, candidate_outs in zip(alive, outs):
+                    top[i] = candidate_outs
+                scores = [mean_score(o, self.metric) for o in outs]
+                kept = set(promoted(scores, schedule.n_promoted(len(alive))))
+                for j, i in enumerate(alive):
+                    if j not in kept:
+                        self.store.discard(keys[i])  # eliminated: its models go
+                alive = [i for j, i in enumerate(alive) if j in kept]
+                continued = True
+                if not alive:
+                    break
+        finally:
+            for i in alive:
+                self.store.discard(keys[i])
+        return top
+
+    def _at_budget(self, params, budget):
+        if self.schedule.resource == "n_samples":
+            return params
+        return {**params, self.schedule.resource: budget}
+
+    def pareto_front(self, results):
+        """``pareto_front_`` of the search, as rows of ``results`` (its ``cv_results_``)."""
+        rows = {genome: i for i, genome in enumerate(self.genomes)}
+        return self._objectives.pareto_front(rows, results["params"])

@@ -1,0 +1,217 @@
+"""Budgets: successive halving and Hyperband brackets in every search, with continuation
+(issue 12)."""
+
+import os
+
+import numpy as np
+import pytest
+from sklearn.datasets import load_digits, load_iris
+from sklearn.ensemble import RandomForestClassifier
+from sklearn.model_selection import GridSearchCV, StratifiedKFold
+from sklearn.svm import SVC
+
+from skautosearch import (
+    AnnealingSearchCV,
+    BayesianSearchCV,
+    GeneticSearchCV,
+    Integer,
+    Real,
+)
+from skautosearch._budget import Schedule, promoted
+
+X, y = load_iris(return_X_y=True)
+CV = StratifiedKFold(3, shuffle=True, random_state=0)
+FOREST_SPACE = {"max_depth": Integer(1, 8), "max_features": Real(0.2, 1.0)}
+
+
+def make(name, estimator, space, **kwargs):
+    return {
+        "genetic": lambda: GeneticSearchCV(estimator, space, population_size=9, **kwargs),
+        "annealing": lambda: AnnealingSearchCV(estimator, space, n_initial_points=9,
+                                               n_chains=3, **kwargs),
+        "bayes": lambda: BayesianSearchCV(estimator, space, n_initial_points=9, n_points=3,
+                                          **kwargs),
+    }[name]()
+
+
+STRATEGIES = ["genetic", "annealing", "bayes"]
+
+
+# -- the schedule ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("low, high, factor, rungs", [
+    (1, 27, 3, [1, 3, 9, 27]),
+    (2, 27, 3, [2, 6, 18, 27]),
+    (5, 5, 3, [5]),
+    (1, 8, 2, [1, 2, 4, 8]),
+    (10, 100, 4, [10, 40, 100]),
+])
+def test_rungs_grow_by_factor_and_end_at_max_resources(low, high, factor, rungs):
+    assert Schedule("epochs", low, high, factor).rungs == rungs
+
+
+def test_brackets_rotate_the_entry_rung():
+    schedule = Schedule("epochs", 1, 27, 3)
+    assert [schedule.entry_rung(b) for b in range(6)] == [0, 1, 2, 3, 0, 1]
+    single = Schedule("epochs", 1, 27, 3, n_brackets=1)
+    assert {single.entry_rung(b) for b in range(6)} == {0}
+
+
+def test_failures_are_never_promoted():
+    assert promoted([0.5, -np.inf, 0.9, np.nan, 0.7], 3) == [2, 4, 0]
+    assert promoted([-np.inf, np.nan], 1) == []
+
+
+# -- searches with budgets -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", STRATEGIES)
+def test_a_budgeted_search_has_a_row_per_candidate_and_budget(name):
+    search = make(name, RandomForestClassifier(random_state=0), FOREST_SPACE, n_iter=18,
+                  cv=CV, random_state=0, resource="n_estimators", min_resources=2,
+                  max_resources=18, n_brackets=1).fit(X, y)
+    res = search.cv_results_
+    assert search.n_resources_ == [2, 6, 18]
+    assert list(np.unique(res["n_resources"])) == [2, 6, 18]
+    # n_iter counts distinct configurations, each once however many budgets it reached.
+    configs = {tuple(sorted((k, v) for k, v in p.items() if k != "n_estimators"))
+               for p in res["params"]}
+    assert len(configs) == 18
+    assert search.n_candidates_[0] == 18 and search.n_candidates_[1] < 18
+    for params, budget in zip(res["params"], res["n_resources"]):
+        assert params["n_estimators"] == budget
+    # Promoted candidates trained only the extra trees: 6 - 2 = 4 per fold.
+    at_6 = res["n_resources"] == 6
+    assert (res["resources_trained"][at_6] == 4 * 3).all()
+    # The best is chosen among the largest budget, and refitted with max_resources.
+    assert res["n_resources"][search.best_index_] == 18
+    assert search.best_estimator_.n_estimators == 18
+
+
+def test_continued_forests_score_exactly_as_forests_trained_from_scratch():
+    search = GeneticSearchCV(RandomForestClassifier(random_state=0), FOREST_SPACE, n_iter=9,
+                             population_size=9, cv=CV, random_state=0, resource="n_estimators",
+                             min_resources=2, max_resources=18, n_brackets=1).fit(X, y)
+    res = search.cv_results_
+    top = np.flatnonzero(res["n_resources"] == 18)
+    assert len(top) >= 1
+    params = [res["params"][i] for i in top]
+    grid = GridSearchCV(RandomForestClassifier(random_state=0),
+                        [{k: [v] for k, v in p.items()} for p in params], cv=CV).fit(X, y)
+    for i, p in zip(top, params):
+        j = grid.cv_results_["params"].index(p)
+        for split in range(3):
+            key = f"split{split}_test_score"
+            assert res[key][i] == grid.cv_results_[key][j]
+
+
+def test_n_samples_budgets_fit_on_growing_nested_subsets():
+    search = GeneticSearchCV(SVC(), {"C": Real(1e-2, 1e2, prior="log-uniform")}, n_iter=9,
+                             population_size=9, cv=CV, random_state=0, resource="n_samples",
+                             min_resources=11, max_resources=99, n_brackets=1).fit(X, y)
+    assert search.n_resources_ == [11, 33, 99]
+    res = search.cv_results_
+    assert (res["resources_trained"][res["n_resources"] == 11] == 11 * 3).all()
+    assert "n_samples" not in search.best_params_
+
+
+def test_budgets_do_not_depend_on_n_jobs():
+    kwargs = dict(n_iter=9, population_size=9, cv=CV, random_state=0,
+                  resource="n_estimators", min_resources=2, max_resources=18)
+    one = GeneticSearchCV(RandomForestClassifier(random_state=0), FOREST_SPACE, n_jobs=1,
+                          **kwargs).fit(X, y)
+    two = GeneticSearchCV(RandomForestClassifier(random_state=0), FOREST_SPACE, n_jobs=2,
+                          **kwargs).fit(X, y)
+    np.testing.assert_array_equal(one.cv_results_["mean_test_score"],
+                                  two.cv_results_["mean_test_score"])
+    assert one.cv_results_["params"] == two.cv_results_["params"]
+
+
+def test_fold_models_are_deleted_when_the_search_ends(tmp_path):
+    path = tmp_path / "journal.jsonl"
+    GeneticSearchCV(RandomForestClassifier(random_state=0), FOREST_SPACE, n_iter=9,
+                    population_size=9, cv=CV, random_state=0, checkpoint=path,
+                    resource="n_estimators", min_resources=2, max_resources=18).fit(X, y)
+    assert sorted(os.listdir(tmp_path)) == ["journal.jsonl"]
+
+
+def test_a_budgeted_search_resumes_from_its_journal(tmp_path):
+    path = tmp_path / "journal.jsonl"
+    kwargs = dict(n_iter=9, population_size=9, cv=CV, random_state=0,
+                  resource="n_estimators", min_resources=2, max_resources=18)
+    first = GeneticSearchCV(RandomForestClassifier(random_state=0), FOREST_SPACE,
+                            checkpoint=path, **kwargs).fit(X, y)
+    again = GeneticSearchCV(RandomForestClassifier(random_state=0), FOREST_SPACE,
+                            checkpoint=path, **kwargs).fit(X, y)
+    assert again.n_replayed_fits_ == len(first.cv_results_["params"]) * 3
+    np.testing.assert_array_equal(first.cv_results_["mean_test_score"],
+                                  again.cv_results_["mean_test_score"])
+
+
+def test_hyperband_brackets_start_later_batches_higher():
+    search = GeneticSearchCV(RandomForestClassifier(random_state=0), FOREST_SPACE, n_iter=27,
+                             population_size=9, cv=CV, random_state=0, resource="n_estimators",
+                             min_resources=2, max_resources=18).fit(X, y)
+    res = search.cv_results_
+    for batch, entry in zip(range(3), [0, 1, 2]):
+        rows = res["batch"] == batch
+        assert (res["bracket"][rows] == entry).all()
+        assert res["iter"][rows].min() == entry
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(resource="n_trees"), "resource='n_trees' is neither"),
+    (dict(resource="n_estimators", min_resources=20, max_resources=10),
+     "min_resources=20 must be <= max_resources=10"),
+    (dict(min_resources=2), "min_resources needs resource"),
+    (dict(resource="max_depth"), "also a parameter of the search space"),
+    (dict(resource="n_samples", max_resources=10_000), "more than the 100 training rows"),
+])
+def test_bad_budget_settings_are_refused_before_any_fit(kwargs, match):
+    search = GeneticSearchCV(RandomForestClassifier(max_depth=3), FOREST_SPACE, n_iter=4,
+                             cv=CV, random_state=0, **kwargs)
+    with pytest.raises(ValueError, match=match):
+        search.fit(X, y)
+    assert not hasattr(search, "cv_results_")
+
+
+@pytest.mark.keras
+def test_keras_epochs_continue_from_the_previous_rung():
+    pytest.importorskip("tensorflow")
+    from skautosearch.keras import KerasClassifier, build_mlp
+
+    digits_X, digits_y = load_digits(return_X_y=True)
+    digits_X = digits_X[:300] / 16.0
+    digits_y = digits_y[:300]
+    model = KerasClassifier(build_mlp, loss="sparse_categorical_crossentropy", epochs=4,
+                            verbose=0, random_state=0)
+    search = GeneticSearchCV(model, {"model__hidden_units": [8, 16, 32]}, n_iter=3,
+                             population_size=3, cv=StratifiedKFold(2), random_state=0,
+                             resource="epochs", min_resources=1, max_resources=4,
+                             n_brackets=1).fit(digits_X, digits_y)
+    res = search.cv_results_
+    assert search.n_resources_ == [1, 3, 4]
+    continued = res["n_resources"] > 1
+    budgets = res["n_resources"][continued]
+    previous = np.where(budgets == 3, 1, 3)
+    assert (res["resources_trained"][continued] == (budgets - previous) * 2).all()
+    assert search.best_estimator_.epochs == 4
+
+
+def test_plot_budgets_draws_a_line_per_candidate_through_its_rungs():
+    matplotlib = pytest.importorskip("matplotlib")
+    matplotlib.use("Agg")
+    from skautosearch.plot import plot_budgets
+
+    search = GeneticSearchCV(RandomForestClassifier(random_state=0), FOREST_SPACE, n_iter=9,
+                             population_size=9, cv=CV, random_state=0, resource="n_estimators",
+                             min_resources=2, max_resources=18, n_brackets=1).fit(X, y)
+    ax = plot_budgets(search)
+    assert len(ax.lines) == 9  # one per distinct configuration
+    red = [line for line in ax.lines if line.get_label() == "chosen"]
+    assert len(red) == 1 and red[0].get_xdata()[-1] == 18
+    assert ax.get_xlabel() == "budget (n_estimators)"
+    with pytest.raises(ValueError, match="n_resources"):
+        plot_budgets(GeneticSearchCV(RandomForestClassifier(), FOREST_SPACE, n_iter=3,
+                                     population_size=3, cv=CV).fit(X, y))

@@ -13,6 +13,23 @@ equal budget, and the wall time (absolute and as a ratio to RandomizedSearchCV's
 seed). With ``--overhead-repeats`` > 0 it also times our searches against GridSearchCV on the
 same fixed candidate list (the 49 SVC grid points) at ``n_jobs=1``.
 
+Tasks (``--tasks``, default: the wide set of issue 14, one splitter per task shared by
+every method):
+
+* ``svc_digits_unshuffled`` -- SVC C/gamma, unshuffled StratifiedKFold: a narrow optimum;
+* ``rf_breast_cancer_unshuffled`` -- random forest, integer-heavy, unshuffled folds;
+* ``hgb_diabetes`` -- HistGradientBoostingRegressor, regression (r2), 5 dimensions,
+  integer-heavy, unshuffled KFold;
+* ``svc_conditional_digits`` -- SVC kernel with gamma only for rbf/poly and degree only for
+  poly: a conditional space for our searches (``Conditional``), the same flat space for the
+  peers (which have no conditional dimensions; the inactive values are ignored by SVC), and
+  one sub-grid per kernel for GridSearchCV;
+* ``mlp_digits`` -- scikit-learn MLP, shuffled folds;
+* ``keras_mlp_digits`` -- a Keras MLP (``skautosearch.keras.KerasClassifier`` over
+  ``build_mlp``, 5 epochs), shuffled folds.
+
+The earlier ``svc_digits`` and ``rf_breast_cancer`` (shuffled folds) remain available.
+
 Example::
 
     python benchmarks/bench_search.py --seeds 10 --budget 30 --cv 3 --n-jobs 2
@@ -43,10 +60,14 @@ warnings.filterwarnings("ignore")
 
 import numpy as np  # noqa: E402
 from scipy import stats  # noqa: E402
-from sklearn.datasets import load_breast_cancer, load_digits  # noqa: E402
-from sklearn.ensemble import RandomForestClassifier  # noqa: E402
+from sklearn.datasets import load_breast_cancer, load_diabetes, load_digits  # noqa: E402
+from sklearn.ensemble import (  # noqa: E402
+    HistGradientBoostingRegressor,
+    RandomForestClassifier,
+)
 from sklearn.model_selection import (  # noqa: E402
     GridSearchCV,
+    KFold,
     RandomizedSearchCV,
     StratifiedKFold,
 )
@@ -57,6 +78,14 @@ HERE = Path(__file__).resolve().parent
 OURS = ("GeneticSearchCV", "AnnealingSearchCV", "BayesianSearchCV")
 PEERS = ("RandomizedSearchCV", "BayesSearchCV", "OptunaSearchCV", "GASearchCV")
 ALL_METHODS = ("GridSearchCV",) + PEERS + OURS
+WIDE_TASKS = (
+    "svc_digits_unshuffled",
+    "rf_breast_cancer_unshuffled",
+    "hgb_diabetes",
+    "svc_conditional_digits",
+    "mlp_digits",
+    "keras_mlp_digits",
+)
 
 
 # --------------------------------------------------------------------------- search spaces
@@ -69,9 +98,12 @@ class Dim:
     high: float = None
     log: bool = False
     choices: tuple = ()
+    # Active only when these parameters take these values (our searches); the peers
+    # get the dimension unconditionally.
+    when: dict = None
 
 
-def to_skopt(space):
+def to_skopt(space, conditional=False):
     from skopt.space import Categorical, Integer, Real
 
     prior = {True: "log-uniform", False: "uniform"}
@@ -80,7 +112,15 @@ def to_skopt(space):
         "int": lambda d: Integer(d.low, d.high, prior=prior[d.log]),
         "cat": lambda d: Categorical(list(d.choices)),
     }
-    return {name: make[d.kind](d) for name, d in space.items()}
+    skopt_space = {name: make[d.kind](d) for name, d in space.items()}
+    if conditional:
+        from skautosearch import Conditional
+
+        skopt_space = {
+            name: Conditional(dim, when=space[name].when) if space[name].when else dim
+            for name, dim in skopt_space.items()
+        }
+    return skopt_space
 
 
 def to_scipy(space):
@@ -138,6 +178,23 @@ class Task:
     grid_best: float = None
     grid_time: float = None
     extra: dict = field(default_factory=dict)
+    # "shuffled": a wide good region; "unshuffled": the same folds in data order, where
+    # the optimum is narrow (see /work/shared/FACTS.md).
+    folds: str = "shuffled"
+    regression: bool = False
+    # Builds the estimator on first use (Keras: imports TensorFlow only when chosen).
+    factory: callable = None
+
+    def splitter(self, n_splits):
+        cls = KFold if self.regression else StratifiedKFold
+        if self.folds == "unshuffled":
+            return cls(n_splits)
+        return cls(n_splits, shuffle=True, random_state=0)
+
+    def build(self):
+        if self.estimator is None and self.factory is not None:
+            self.estimator = self.factory()
+        return self
 
 
 def _digits():
@@ -151,6 +208,100 @@ def _digits_scaled():
 
 def _breast_cancer():
     return load_breast_cancer(return_X_y=True)
+
+
+def _diabetes():
+    return load_diabetes(return_X_y=True)
+
+
+def _digits_float32():
+    X, y = _digits_scaled()
+    return X.astype(np.float32), y
+
+
+def _keras_mlp():
+    from skautosearch.keras import KerasClassifier, build_mlp
+
+    return KerasClassifier(
+        build_mlp, loss="sparse_categorical_crossentropy", optimizer="adam",
+        epochs=5, batch_size=64, verbose=0, random_state=0,
+    )
+
+
+def make_wide_tasks():
+    """The tasks issue 14 adds: narrow optima, regression, 5 dimensions, conditional, Keras."""
+    svc_space = {
+        "C": Dim("real", 1e-2, 1e4, log=True),
+        "gamma": Dim("real", 1e-6, 1.0, log=True),
+    }
+    svc = Task(
+        "svc_digits_unshuffled", _digits, SVC(),
+        grid={"C": np.logspace(-2, 4, 7), "gamma": np.logspace(-6, 0, 7)},
+        space=svc_space, folds="unshuffled",
+    )
+    rf = Task(
+        "rf_breast_cancer_unshuffled", _breast_cancer, RandomForestClassifier(random_state=0),
+        grid={
+            "n_estimators": [10, 25, 50],
+            "max_depth": [2, 4, 8, 16],
+            "min_samples_leaf": [1, 2, 4],
+            "max_features": [0.1, 0.2, 0.5, 1.0],
+        },
+        space={
+            "n_estimators": Dim("int", 10, 50),
+            "max_depth": Dim("int", 2, 16),
+            "min_samples_leaf": Dim("int", 1, 4),
+            "max_features": Dim("real", 0.1, 1.0),
+        },
+        folds="unshuffled",
+    )
+    hgb = Task(
+        "hgb_diabetes", _diabetes, HistGradientBoostingRegressor(random_state=0),
+        grid={
+            "max_iter": [30, 100],
+            "max_depth": [2, 4, 8],
+            "min_samples_leaf": [5, 20, 60],
+            "learning_rate": [0.03, 0.1, 0.3],
+            "l2_regularization": [1e-3, 1e-1, 10.0],
+        },
+        space={
+            "max_iter": Dim("int", 20, 120),
+            "max_depth": Dim("int", 2, 8),
+            "min_samples_leaf": Dim("int", 5, 60),
+            "learning_rate": Dim("real", 0.01, 0.5, log=True),
+            "l2_regularization": Dim("real", 1e-3, 10.0, log=True),
+        },
+        folds="unshuffled", regression=True,
+    )
+    C, gamma = np.logspace(-2, 3, 6), np.logspace(-4, -1, 4)
+    conditional = Task(
+        "svc_conditional_digits", _digits_scaled, SVC(),
+        grid=[
+            {"kernel": ["linear"], "C": C},
+            {"kernel": ["rbf"], "C": C, "gamma": gamma},
+            {"kernel": ["poly"], "C": C, "gamma": gamma, "degree": [2, 3, 4]},
+        ],
+        space={
+            "kernel": Dim("cat", choices=("linear", "rbf", "poly")),
+            "C": Dim("real", 1e-2, 1e3, log=True),
+            "gamma": Dim("real", 1e-4, 1e-1, log=True, when={"kernel": ["rbf", "poly"]}),
+            "degree": Dim("int", 2, 4, when={"kernel": ["poly"]}),
+        },
+        folds="unshuffled",
+    )
+    keras_mlp = Task(
+        "keras_mlp_digits", _digits_float32, None,
+        grid={
+            "model__hidden_units": [8, 16, 32, 64],
+            "optimizer__learning_rate": np.logspace(-4, -1, 4),
+        },
+        space={
+            "model__hidden_units": Dim("int", 8, 64, log=True),
+            "optimizer__learning_rate": Dim("real", 1e-4, 1e-1, log=True),
+        },
+        factory=_keras_mlp,
+    )
+    return {t.name: t for t in (svc, rf, hgb, conditional, keras_mlp)}
 
 
 def make_tasks():
@@ -196,7 +347,7 @@ def make_tasks():
             "learning_rate_init": Dim("real", 1e-4, 1e-1, log=True),
         },
     )
-    return {t.name: t for t in (svc, rf, mlp)}
+    return {**{t.name: t for t in (svc, rf, mlp)}, **make_wide_tasks()}
 
 
 # --------------------------------------------------------------------------- method runners
@@ -341,7 +492,7 @@ def _run_ours(name):
         cls = _ours(name)
         search = cls(
             task.estimator,
-            to_skopt(task.space),
+            to_skopt(task.space, conditional=True),
             n_iter=budget,
             cv=cv,
             n_jobs=n_jobs,
@@ -580,8 +731,8 @@ def parse_args(argv=None):
     )
     p.add_argument(
         "--tasks",
-        default="svc_digits,rf_breast_cancer,mlp_digits",
-        help="comma-separated task names",
+        default=",".join(WIDE_TASKS),
+        help="comma-separated task names (also svc_digits, rf_breast_cancer)",
     )
     p.add_argument(
         "--methods", default=",".join(ALL_METHODS), help="comma-separated methods"
@@ -591,7 +742,9 @@ def parse_args(argv=None):
     )
     p.add_argument("--budget", type=int, default=30, help="candidates per search")
     p.add_argument(
-        "--cv", type=int, default=3, help="folds of StratifiedKFold(shuffle, rs=0)"
+        "--cv", type=int, default=3,
+        help="folds per task: StratifiedKFold (KFold for regression), shuffled with "
+        "random_state=0 or in data order as the task says",
     )
     p.add_argument("--n-jobs", type=int, default=2)
     p.add_argument(
@@ -657,10 +810,10 @@ def versions():
     return v
 
 
-def run_grids(tasks, data, cv, n_jobs, tol):
+def run_grids(tasks, data, cvs, n_jobs, tol):
     for t in tasks.values():
         t0 = time.perf_counter()
-        scores, n, _, _ = run_grid(t, *data[t.name], cv, None, None, n_jobs)
+        scores, n, _, _ = run_grid(t, *data[t.name], cvs[t.name], None, None, n_jobs)
         t.grid_time = time.perf_counter() - t0
         t.grid_best = float(np.nanmax(scores))
         t.extra.update(n_grid=n, grid_scores=scores.tolist())
@@ -791,16 +944,15 @@ def main(argv=None):
     if args.overhead_only:
         return overhead_only(args)
     all_tasks = make_tasks()
-    tasks = {n: all_tasks[n] for n in args.tasks.split(",")}
+    tasks = {n: all_tasks[n].build() for n in args.tasks.split(",")}
     methods = [m for m in args.methods.split(",") if m]
     missing = [m for m in methods if not available(m)]
     if missing:
         print(f"not importable yet, skipped: {', '.join(missing)}", flush=True)
     methods = [m for m in methods if m not in missing]
     seeds = parse_seeds(args.seeds)
-    cv = StratifiedKFold(
-        args.cv, shuffle=True, random_state=0
-    )  # one splitter for everyone
+    # One splitter per task, shared by every method.
+    cvs = {n: t.splitter(args.cv) for n, t in tasks.items()}
     data = {n: t.load() for n, t in tasks.items()}
     out = Path(args.out)
     meta = dict(
@@ -832,7 +984,7 @@ def main(argv=None):
                 }
             )
     else:
-        run_grids(tasks, data, cv, args.n_jobs, args.tol)
+        run_grids(tasks, data, cvs, args.n_jobs, args.tol)
     search_methods = [m for m in methods if m != "GridSearchCV"]
     runs, overhead_rows = [], []
     for i, seed in enumerate(seeds):
@@ -842,7 +994,8 @@ def main(argv=None):
             )  # rotate the order so no method always runs first
             for m in search_methods[k:] + search_methods[:k]:
                 r = run_one(
-                    task, m, *data[tname], cv, args.budget, seed, args.n_jobs, args.tol
+                    task, m, *data[tname], cvs[tname], args.budget, seed, args.n_jobs,
+                    args.tol,
                 )
                 runs.append(r)
                 print(
@@ -858,7 +1011,8 @@ def main(argv=None):
             "[overhead] fixed list of the 49 SVC grid candidates, n_jobs=1", flush=True
         )
         overhead_rows = measure_overhead(
-            tasks["svc_digits"], *data["svc_digits"], cv, args.overhead_repeats, ours
+            tasks["svc_digits"], *data["svc_digits"], cvs["svc_digits"],
+            args.overhead_repeats, ours,
         )
     meta["total_wall_s"] = time.perf_counter() - t_start
     save(out, runs, tasks, meta, overhead_rows)

@@ -1,9 +1,12 @@
 """CNN architecture search on CIFAR-10: GeneticSearchCV against GridSearchCV.
 
-The workflow: two blocks of Conv2D + MaxPooling2D(2x2), Flatten, Dense(64), softmax;
-search the filters of each block in {32, 64} and the kernel size in {3, 5}; retrain the
-best structure and score it on the test set.  Both searches get the same space, the
-same folds and the same estimator; the genetic search evaluates fewer candidates.
+The workflow: blocks of Conv2D + MaxPooling2D(2x2), Flatten, Dense(64), softmax;
+search the number of blocks (1 to 3), the filters of each block in {32, 64} and the
+kernel size in {3, 5}; retrain the best structure and score it on the test set.  A
+block's filters are a Conditional dimension, active only when the block exists, so
+the space holds 28 distinct networks (4 with one block, 8 with two, 16 with three).
+Both searches get those same networks, the same folds and the same estimator; the
+genetic search evaluates fewer of them.
 
     python examples/cifar10_cnn_search.py                  # a CIFAR-10 subset, minutes
     python examples/cifar10_cnn_search.py --two-stage      # then tune the training
@@ -18,7 +21,7 @@ import time
 import numpy as np
 from sklearn.model_selection import GridSearchCV, StratifiedKFold
 
-from skautosearch import BayesianSearchCV, GeneticSearchCV, Real
+from skautosearch import BayesianSearchCV, Conditional, GeneticSearchCV, Real
 from skautosearch.keras import (
     DatasetUnavailableError,
     KerasClassifier,
@@ -51,6 +54,31 @@ def load_data(args):
     return X[order[:split]], y[order[:split]], X[order[split:]], y[order[split:]]
 
 
+FILTERS = [32, 64]
+KERNEL_SIZES = [3, 5]
+MAX_BLOCKS = 3
+
+
+def architecture_space():
+    """Blocks 1 to 3; block i's filters exist only when there are more than i blocks."""
+    space = {"model__n_blocks": list(range(1, MAX_BLOCKS + 1)), "model__filters_0": FILTERS}
+    for i in range(1, MAX_BLOCKS):
+        space[f"model__filters_{i}"] = Conditional(
+            FILTERS, when={"model__n_blocks": list(range(i + 1, MAX_BLOCKS + 1))}
+        )
+    space["model__kernel_size"] = KERNEL_SIZES
+    return space
+
+
+def architecture_grid():
+    """The same networks for GridSearchCV: one sub-grid per number of blocks."""
+    return [
+        {"model__n_blocks": [n], "model__kernel_size": KERNEL_SIZES,
+         **{f"model__filters_{i}": FILTERS for i in range(n)}}
+        for n in range(1, MAX_BLOCKS + 1)
+    ]
+
+
 def run(name, search, X, y):
     start = time.perf_counter()
     search.fit(X, y)
@@ -71,7 +99,7 @@ def main():
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--cv", type=int, default=3)
     parser.add_argument(
-        "--n-iter", type=int, default=5, help="genetic search candidates"
+        "--n-iter", type=int, default=8, help="genetic search candidates (of 28)"
     )
     parser.add_argument("--n-jobs", type=int, default=1)
     parser.add_argument(
@@ -110,11 +138,7 @@ def main():
         verbose=0,
         random_state=0,
     )
-    space = {
-        "model__filters_0": [32, 64],
-        "model__filters_1": [32, 64],
-        "model__kernel_size": [3, 5],
-    }
+    space = architecture_space()
     cv = StratifiedKFold(args.cv, shuffle=True, random_state=0)
     print(f"Space: {space}; {args.epochs} epochs, cv={args.cv}, n_jobs={args.n_jobs}")
 
@@ -134,7 +158,10 @@ def main():
         y,
     )
     grid = run(
-        "GridSearchCV", GridSearchCV(cnn, space, cv=cv, n_jobs=args.n_jobs), X, y
+        "GridSearchCV",
+        GridSearchCV(cnn, architecture_grid(), cv=cv, n_jobs=args.n_jobs),
+        X,
+        y,
     )
     for name, search in (("genetic", genetic), ("grid", grid)):
         print(

@@ -38,8 +38,10 @@ class GeneticSearchCV(BaseSequentialSearchCV):
     param_distributions : dict or list of dicts
         The search space: lists (categorical), scipy.stats frozen distributions, or
         :class:`~skautosearch.Real`, :class:`~skautosearch.Integer`,
-        :class:`~skautosearch.Categorical`. A list of dicts gives alternative
-        sub-spaces, as in :class:`~sklearn.model_selection.GridSearchCV`.
+        :class:`~skautosearch.Categorical`, any of them wrapped in
+        :class:`~skautosearch.Conditional` to exist only when other parameters take
+        given values. A list of dicts gives alternative sub-spaces, as in
+        :class:`~sklearn.model_selection.GridSearchCV`.
     n_iter : int, default=30
         Number of distinct candidates evaluated, as in
         :class:`~sklearn.model_selection.RandomizedSearchCV`.

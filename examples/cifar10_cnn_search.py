@@ -11,6 +11,7 @@ genetic search evaluates fewer of them.
     python examples/cifar10_cnn_search.py                  # a CIFAR-10 subset, minutes
     python examples/cifar10_cnn_search.py --two-stage      # then tune the training
     python examples/cifar10_cnn_search.py --full           # all of CIFAR-10, 50 epochs, cv=5
+    python examples/cifar10_cnn_search.py --budget --epochs 9   # successive halving on epochs
 
 Offline without a cached CIFAR-10 it says so and runs on scikit-learn's digits (8x8x1).
 """
@@ -120,6 +121,12 @@ def main():
         action="store_true",
         help="all of CIFAR-10, 50 epochs, batch 32, cv=5 (hours on a CPU)",
     )
+    parser.add_argument(
+        "--budget",
+        action="store_true",
+        help="successive halving over epochs in the genetic search: candidates start "
+             "with 1/9 of --epochs and the best third go on, continuing their training",
+    )
     args = parser.parse_args()
     if args.full:
         args.epochs, args.cv = 50, 5
@@ -142,17 +149,24 @@ def main():
     cv = StratifiedKFold(args.cv, shuffle=True, random_state=0)
     print(f"Space: {space}; {args.epochs} epochs, cv={args.cv}, n_jobs={args.n_jobs}")
 
+    budget = {}
+    if args.budget:
+        # A population of 9 so that each rung promotes a third: 9 -> 3 -> 1.
+        budget = dict(resource="epochs", max_resources=args.epochs, factor=3)
+        print(f"Budgets: epochs from {max(1, args.epochs // 9)} to {args.epochs}, "
+              "promoted candidates continue their training.")
     genetic = run(
         "GeneticSearchCV",
         GeneticSearchCV(
             cnn,
             space,
             n_iter=args.n_iter,
-            population_size=4,
+            population_size=9 if args.budget else 4,
             cv=cv,
             n_jobs=args.n_jobs,
             random_state=0,
             checkpoint=args.checkpoint,
+            **budget,
         ),
         X,
         y,

@@ -9,6 +9,7 @@ model is then retrained (20 % validation split) and scored on the test set.
 
     python examples/imdb_lstm_search.py              # an IMDB subset, smaller ranges, minutes
     python examples/imdb_lstm_search.py --full       # the workflow's full ranges and data
+    python examples/imdb_lstm_search.py --budget --epochs 9   # successive halving on epochs
 
 Offline without a cached IMDB it says so and runs on a synthetic token-sequence task.
 """
@@ -78,6 +79,12 @@ def main():
         action="store_true",
         help="all of IMDB, the workflow's ranges, 10 candidates, 10 epochs",
     )
+    parser.add_argument(
+        "--budget",
+        action="store_true",
+        help="successive halving over epochs in the Bayesian search: each batch of 3 "
+             "starts with fewer epochs and the best goes on, continuing its training",
+    )
     args = parser.parse_args()
     if args.full:
         args.epochs, args.n_iter = 10, 10
@@ -120,11 +127,12 @@ def main():
             lstm,
             bayes_space,
             n_iter=args.n_iter,
-            n_points=2,
+            n_points=3 if args.budget else 2,
             cv=cv,
             n_jobs=args.n_jobs,
             random_state=0,
             checkpoint=args.checkpoint,
+            **(dict(resource="epochs", max_resources=args.epochs) if args.budget else {}),
         ),
         "RandomizedSearchCV": RandomizedSearchCV(
             lstm,

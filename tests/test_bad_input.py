@@ -239,7 +239,7 @@ OUT_OF_RANGE = [
      r"pre_dispatch='bogus'"),
     ("bayes", dict(checkpoint=""), ValueError, r"checkpoint=''"),
     ("genetic", dict(factor=1), ValueError, r"'factor' parameter .* range \[2, inf\)"),
-    ("genetic", dict(resource="n_trees"), ValueError, r"resource='n_trees' is not"),
+    ("genetic", dict(resource="n_trees"), ValueError, r"resource='n_trees' is neither"),
     ("annealing", dict(resource="n_samples", min_resources=0), ValueError,
      r"'min_resources' parameter"),
     ("bayes", dict(min_resources=5), ValueError, r"min_resources needs resource"),

@@ -7,6 +7,7 @@ its callback counts are the epochs the search says it trained.
 
 import importlib.util
 import json
+import sys
 from pathlib import Path
 
 import pytest
@@ -18,8 +19,12 @@ PATH = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_budget.py"
 def bench():
     spec = importlib.util.spec_from_file_location("bench_budget", PATH)
     module = importlib.util.module_from_spec(spec)
+    # Registered so that the fold models a budgeted search saves, whose epoch-counting
+    # callback pickles as bench_budget.epoch_counter, can be pickled.
+    sys.modules[spec.name] = module
     spec.loader.exec_module(module)
-    return module
+    yield module
+    del sys.modules[spec.name]
 
 
 def test_method_groups_expand_in_run_order(bench):

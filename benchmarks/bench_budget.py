@@ -405,9 +405,14 @@ def method_kerastuner(cfg, task, data):
                      callbacks=[epoch_counter()])
         best = tuner.oracle.get_best_trials(1)[0]
         hp = best.hyperparameters.values
-        trials = tuner.oracle.trials
+        trials = tuner.oracle.trials.values()
+        # A promoted configuration is a new trial (its tuner/* values differ): count
+        # configurations as the other methods do.
+        configs = {tuple(sorted((k, v) for k, v in t.hyperparameters.values.items()
+                                if not k.startswith("tuner/"))) for t in trials}
         params = {key: hp[key.split("__", 1)[1]] for key in task.SPACE}
-        return params, float(best.score), {"n_trials": len(trials)}
+        return params, float(best.score), {"n_trials": len(trials),
+                                           "n_candidates": len(configs)}
 
 
 def kerastuner_available():

@@ -45,13 +45,11 @@ from skautosearch.compression import (  # noqa: E402
     StructuredPruning,
 )
 from skautosearch.compression._base import (  # noqa: E402
-    count_nonzero,
-    count_params,
-    inference_copy,
     keras_file_sizes,
     predict_latency,
 )
 from skautosearch.compression._models import cnn, mlp  # noqa: E402
+from skautosearch.costs import _inference_copy, _keras_weight_counts  # noqa: E402
 from skautosearch.keras import KerasClassifier  # noqa: E402
 
 LATENCY_ROWS = 8192
@@ -74,10 +72,11 @@ def classifier(builder, epochs, seed, **model_params):
 
 def stats(model, score):
     raw, gz = keras_file_sizes(model)
+    n_params, n_nonzero = _keras_weight_counts(model)
     return {
         "acc": 100 * score,
-        "params": count_params(model),
-        "nonzero": count_nonzero(model),
+        "params": n_params,
+        "nonzero": n_nonzero,
         "bytes": raw,
         "gzip": gz,
     }
@@ -145,15 +144,16 @@ def keras_builtin_int8(rows, base, Xte, yte):
 
 
 def keras_distiller(teacher, Xtr, ytr, Xte, yte, epochs, seed):
-    from skautosearch.compression._base import _seeded
+    from skautosearch._keras_state import keras_fit_scope
+    from skautosearch.compression._base import _seed
 
-    with _seeded(seed):
+    with keras_fit_scope(_seed(seed)):
         student = mlp(hidden=(12,), meta={"n_features_in_": 64, "n_classes_": 10})
         # The Distiller sets teacher.trainable = False: give it a copy, or the
         # frozen model goes back to skautosearch.keras's model pool and is
         # lent, frozen, to a later fit of the same architecture.
         distiller = keras.distillation.Distiller(
-            teacher=inference_copy(teacher.model_),
+            teacher=_inference_copy(teacher.model_),
             student=student,
             distillation_losses=keras.distillation.LogitsDistillation(temperature=4.0),
             student_loss_weight=0.5,
@@ -238,8 +238,8 @@ def run_seed(seed, args):
     alone = classifier(mlp, epochs, seed, hidden=(12,)).fit(Xtr, ytr)
     extra["teacher"] = 100 * dense_cnn.score(Xte, yte)
     extra["alone"] = 100 * alone.score(Xte, yte)
-    extra["student_params"] = count_params(alone.model_)
-    extra["teacher_params"] = count_params(dense_cnn.model_)
+    extra["student_params"] = alone.model_.count_params()
+    extra["teacher_params"] = dense_cnn.model_.count_params()
     for name, kwargs in (("ours", {}), ("ours, no mixup", {"augment": None})):
         d, t = timed(
             lambda kwargs=kwargs: Distillation(

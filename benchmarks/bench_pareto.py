@@ -154,7 +154,7 @@ def untrained_size(params):
     for the n_params column of the front: size depends on the architecture and
     dtype only, not on the weights' values.
     """
-    from skautosearch.compression._base import count_params, keras_file_sizes
+    from skautosearch.compression._base import keras_file_sizes
     from skautosearch.compression.quantization import quantize_model
     from skautosearch.keras import build_cnn
 
@@ -163,7 +163,7 @@ def untrained_size(params):
     model = build_cnn(meta, **kwargs)
     if dtype:
         model, _ = quantize_model(model, dtype)
-    return count_params(model), keras_file_sizes(model)[0]
+    return model.count_params(), keras_file_sizes(model)[0]
 
 
 def timed_fit(search, X, y):

@@ -373,10 +373,13 @@ def _continue_keras_wrapper(model, X, y, start, budget, fit_params):
     # keras.wrappers' fit always builds a new model: call the kept one's fit.
     from sklearn.utils.validation import validate_data
 
+    from ._keras_state import keras_fit_scope
+
     X = validate_data(model, X, reset=False)
     y = model._process_target(y, reset=False)
-    kwargs = {**(model.fit_kwargs or {}), **fit_params}
-    model.history_ = model.model_.fit(X, y, **{**kwargs, "epochs": budget, "initial_epoch": start})
+    kwargs = {**(model.fit_kwargs or {}), **fit_params, "epochs": budget, "initial_epoch": start}
+    with keras_fit_scope():  # as every Keras fit of ours: no global state left changed
+        model.history_ = model.model_.fit(X, y, **kwargs)
 
 
 def _continue_warm_start(model, X, y, resource, start, budget, fit_params):

@@ -17,7 +17,7 @@ import os
 import pickle
 import sys
 import tempfile
-import time
+from time import perf_counter
 
 import numpy as np
 
@@ -269,25 +269,52 @@ def _is_keras_model(obj):
     return keras is not None and isinstance(obj, keras.Model)
 
 
-def _keras_stats(model):
+def _keras_weight_counts(model):
+    """Scalar weights of a Keras model (trainable and not; not the optimizer's)
+    and how many of them are non-zero."""
     weights = model.get_weights()
-    return {
-        "n_params": int(sum(w.size for w in weights)),
-        "n_nonzero_params": int(sum(np.count_nonzero(w) for w in weights)),
-    }
+    return (int(sum(w.size for w in weights)),
+            int(sum(np.count_nonzero(w) for w in weights)))
+
+
+def _keras_stats(model):
+    n_params, n_nonzero = _keras_weight_counts(model)
+    return {"n_params": n_params, "n_nonzero_params": n_nonzero}
+
+
+def _inference_copy(model):
+    """An uncompiled copy of ``model`` with the same weights.
+
+    Saving a compiled model stores the optimizer's slots as well (Adam: two
+    more copies of every weight, never sparse nor quantized); a model is
+    measured, and exported, for inference, so it is saved without them.
+    """
+    import keras
+
+    # clone_model would compile the copy like the original; rebuilding from the
+    # serialized config without its compile_config gives an uncompiled model.
+    # (safe_mode=False: this round-trips a live model, not a file.)
+    config = keras.saving.serialize_keras_object(model)
+    config.pop("compile_config", None)
+    copy = keras.saving.deserialize_keras_object(config, safe_mode=False)
+    copy.set_weights(model.get_weights())
+    return copy
+
+
+def _keras_file(model):
+    """The bytes of ``model`` saved as a ``.keras`` file, without optimizer state."""
+    # Keras saves a .keras file only to a path ending in .keras.
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "model.keras")
+        _inference_copy(model).save(path)
+        with open(path, "rb") as f:
+            return f.read()
 
 
 def _keras_bytes(model_or_report):
     if isinstance(model_or_report, dict):  # a compressor's compression_report_["after"]
         return model_or_report["keras_bytes"]
-    from skautosearch.compression._base import inference_copy
-
-    # Keras saves a .keras file only to a path ending in .keras.
-    with tempfile.TemporaryDirectory() as tmp:
-        path = os.path.join(tmp, "model.keras")
-        # Without the optimizer's slots, as the compression estimators measure it.
-        inference_copy(model_or_report).save(path)
-        return os.path.getsize(path)
+    return len(_keras_file(model_or_report))
 
 
 # --------------------------------------------------------------------------- size, time
@@ -303,16 +330,29 @@ def _size_bytes(estimator, keras_parts):
 
 
 def _latency(estimator, X_test):
-    from sklearn.utils import _safe_indexing
-
     predict = getattr(estimator, "predict", None) or getattr(estimator, "transform", None)
     if predict is None:
         raise ValueError(
             f"The 'latency' cost needs predict or transform; "
             f"{type(estimator).__name__} has neither."
         )
-    n_rows = X_test.shape[0] if hasattr(X_test, "shape") else len(X_test)
-    predict(_safe_indexing(X_test, np.arange(min(_WARM_UP_ROWS, n_rows))))
-    start = time.perf_counter()
-    predict(X_test)
-    return (time.perf_counter() - start) / max(n_rows, 1)
+    return _seconds_per_row(predict, X_test)
+
+
+def _seconds_per_row(predict, X, *, repeats=1, warm_up_rows=_WARM_UP_ROWS):
+    """Best-of-``repeats`` seconds of ``predict(X)``, per row of ``X``.
+
+    ``predict`` first runs, untimed, on the first ``warm_up_rows`` rows (Keras
+    traces its function on a first call); 0 skips the warm-up.
+    """
+    from sklearn.utils import _safe_indexing
+
+    n_rows = X.shape[0] if hasattr(X, "shape") else len(X)
+    if warm_up_rows:
+        predict(_safe_indexing(X, np.arange(min(warm_up_rows, n_rows))))
+    best = np.inf
+    for _ in range(repeats):
+        start = perf_counter()
+        predict(X)
+        best = min(best, perf_counter() - start)
+    return best / max(n_rows, 1)

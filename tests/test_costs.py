@@ -1,7 +1,6 @@
 import pickle
 import subprocess
 import sys
-import time
 
 import numpy as np
 import pytest
@@ -21,6 +20,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.svm import SVC
 from sklearn.tree import DecisionTreeClassifier
 
+from skautosearch import costs
 from skautosearch.costs import COST_MEASURES, check_cost_names, measure_costs
 
 X, y = load_digits(return_X_y=True)
@@ -113,34 +113,61 @@ def test_size_bytes_is_the_pickled_size():
             > 10 * measure_costs(small, X, "size_bytes")["size_bytes"])
 
 
-class _Slow:
-    """Not a scikit-learn estimator: no get_params, predict sleeps 10 ms a call."""
+class _Clock:
+    """A clock that advances one second each time it is read."""
+
+    def __init__(self):
+        self.reads = 0
+
+    def __call__(self):
+        self.reads += 1
+        return float(self.reads)
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    fake = _Clock()
+    monkeypatch.setattr(costs, "perf_counter", fake)
+    return fake
+
+
+class _Recorder:
+    """Not a scikit-learn estimator: no get_params; records the rows it predicts."""
 
     def __init__(self):
         self.calls = []
 
     def predict(self, X):
         self.calls.append(len(X))
-        time.sleep(0.01)
         return np.zeros(len(X))
 
 
-def test_latency_is_seconds_per_row_after_a_warm_up():
-    model = _Slow()
+def test_latency_is_seconds_per_row_after_a_warm_up(clock):
+    model = _Recorder()
     size = len(pickle.dumps(model, protocol=5))
-    costs = measure_costs(model, X[:100], COST_MEASURES)
-    assert model.calls == [8, 100]
-    assert 1e-4 <= costs["latency"] < 1e-3  # 10 ms over 100 rows, not 20 ms
-    assert costs["n_params"] == costs["n_nonzero"] == 0  # nothing to count
-    assert costs["size_bytes"] == size  # measured before predict changed it
+    result = measure_costs(model, X[:100], COST_MEASURES)
+    assert model.calls == [8, 100]  # 8 rows to warm up, untimed, then the fold
+    assert clock.reads == 2  # around the one timed call
+    assert result["latency"] == 1 / 100  # one (fake) second over 100 rows
+    assert result["n_params"] == result["n_nonzero"] == 0  # nothing to count
+    assert result["size_bytes"] == size  # measured before predict changed it
 
 
-def test_latency_of_a_transformer_and_of_neither():
-    costs = measure_costs(StandardScaler().fit(X), X, ["latency", "n_params"])
-    assert list(costs) == ["latency", "n_params"]
-    assert 0 < costs["latency"] < 1e-3
+def test_latency_of_a_transformer_and_of_neither(clock):
+    scaler = StandardScaler().fit(X)
+    result = measure_costs(scaler, X, ["latency", "n_params"])
+    assert list(result) == ["latency", "n_params"]
+    assert result["latency"] == 1 / len(X)
     with pytest.raises(ValueError, match="'latency' cost needs predict or transform"):
         measure_costs(object(), X, ["latency"])
+
+
+def test_best_of_repeats_and_no_warm_up(monkeypatch):
+    # Three timed calls of 3, 1 and 2 seconds: the best one counts.
+    monkeypatch.setattr(costs, "perf_counter", iter([0.0, 3.0, 10.0, 11.0, 20.0, 22.0]).__next__)
+    model = _Recorder()
+    assert costs._seconds_per_row(model.predict, X[:50], repeats=3, warm_up_rows=0) == 1 / 50
+    assert model.calls == [50, 50, 50]
 
 
 def test_unknown_names_are_named():

@@ -1,17 +1,15 @@
 """Shared machinery of the compression estimators.
 
 Everything that touches a wrapped Keras estimator lives here: recognising one,
-reaching its Keras model, encoding data the way the wrapper does, seeding,
-and measuring the ``compression_report_``.
+reaching its Keras model, encoding data the way the wrapper does, and the
+``compression_report_``.  A fit runs in :func:`skautosearch._keras_state.keras_fit_scope`
+(seeded from ``random_state``); the report's measures are those of
+:mod:`skautosearch.costs`.
 """
 
 import gzip
 import os
 import pickle
-import random
-import tempfile
-import time
-from contextlib import contextmanager
 from numbers import Integral, Real
 
 import keras
@@ -38,6 +36,9 @@ except ImportError:  # pragma: no cover
     _SciKerasBase = _SciKerasClassifier = _SciKerasRegressor = ()
 
 from keras.src.wrappers.sklearn_wrapper import SKLBase as _KerasWrapperBase
+
+from .._keras_state import keras_fit_scope
+from ..costs import _inference_copy, _keras_file, _keras_weight_counts, _seconds_per_row
 
 _DEFAULT_BATCH_SIZE = 32
 _LATENCY_ROWS = 1024
@@ -150,11 +151,10 @@ def _build_untrained(estimator, X, y):
 
 def _initialize(estimator, X, y):
     """Build the wrapper's model and encoders without training."""
-    with _keep_op_determinism():
-        if hasattr(estimator, "initialize"):  # SciKeras and subclasses
-            estimator.initialize(X, y)
-        else:
-            estimator.fit(X, y, epochs=0, verbose=0)
+    if hasattr(estimator, "initialize"):  # SciKeras and subclasses
+        estimator.initialize(X, y)
+    else:
+        estimator.fit(X, y, epochs=0, verbose=0)
     return estimator
 
 
@@ -169,140 +169,19 @@ def _compile_like(model, reference):
 # --------------------------------------------------------------------------- seeding
 
 
-@contextmanager
-def _seeded(random_state):
-    """Seed Python, NumPy and the Keras backend, restoring all of them after.
-
-    Keras draws initial weights and shuffles from global generators, so a
-    reproducible fit has to seed them; the caller's global state is put back.
-    """
+def _seed(random_state):
+    """The int seed a fit with ``random_state`` runs under (None: unseeded)."""
     if random_state is None:
-        with _seed_if_deterministic():
-            yield None
-        return
-    seed = int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
-    from keras.src.backend.common import global_state
-
-    saved = (
-        random.getstate(),
-        np.random.get_state(),
-        global_state.get_global_attribute("global_random_seed"),
-        _backend_seed(),
-    )
-    keras.utils.set_random_seed(seed)
-    try:
-        yield seed
-    finally:
-        random.setstate(saved[0])
-        np.random.set_state(saved[1])
-        global_state.set_global_attribute("global_random_seed", saved[2])
-        _restore_backend_seed(saved[3])
-
-
-@contextmanager
-def _seed_if_deterministic():
-    """Give TensorFlow a (temporary) global seed if op determinism is on without one.
-
-    With determinism on (SciKeras leaves it on after a seeded fit) and no
-    global seed, every unseeded random op -- Keras's shuffling included --
-    raises; an unseeded fit should still run.
-    """
-    if keras.backend.backend() != "tensorflow":
-        yield
-        return
-    from tensorflow.python.framework import config
-
-    if _backend_seed() is not None or not config.is_op_determinism_enabled():
-        yield
-        return
-    import tensorflow as tf
-
-    tf.random.set_seed(int(np.random.randint(np.iinfo(np.int32).max)))
-    try:
-        yield
-    finally:
-        tf.random.set_seed(None)
-
-
-@contextmanager
-def _keep_op_determinism():
-    """Undo a change of TensorFlow's global op-determinism flag made inside.
-
-    SciKeras fits with a ``random_state`` inside a context manager that can
-    leave op determinism switched on; any later unseeded shuffle then fails
-    ("Random ops require a seed ... when determinism is enabled").
-    """
-    if keras.backend.backend() != "tensorflow":
-        yield
-        return
-    from tensorflow.python.framework import config
-
-    before = bool(config.is_op_determinism_enabled())
-    try:
-        yield
-    finally:
-        if bool(config.is_op_determinism_enabled()) != before:
-            (
-                config.enable_op_determinism
-                if before
-                else config.disable_op_determinism
-            )()
-
-
-def _backend_seed():
-    if keras.backend.backend() != "tensorflow":
         return None
-    from tensorflow.python.eager import context
-
-    return context.global_seed()
-
-
-def _restore_backend_seed(seed):
-    if keras.backend.backend() == "tensorflow":
-        import tensorflow as tf
-
-        tf.random.set_seed(seed)
+    return int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
 
 
 # --------------------------------------------------------------------------- report
 
 
-def count_params(model):
-    """Number of scalar weights (trainable and not) in a Keras model."""
-    return int(sum(np.prod(w.shape) for w in model.weights))
-
-
-def count_nonzero(model):
-    """Number of non-zero scalar weights in a Keras model."""
-    return int(
-        sum(np.count_nonzero(keras.ops.convert_to_numpy(w)) for w in model.weights)
-    )
-
-
-def inference_copy(model):
-    """An uncompiled copy of ``model`` with the same weights.
-
-    Saving a compiled model stores the optimizer's slots as well (Adam: two
-    more copies of every weight, never sparse nor quantized); an exported
-    compressed model is for inference, so it is saved without them.
-    """
-    # clone_model would compile the copy like the original; rebuilding from the
-    # serialized config without its compile_config gives an uncompiled model.
-    # (safe_mode=False: this round-trips a live model, not a file.)
-    config = keras.saving.serialize_keras_object(model)
-    config.pop("compile_config", None)
-    copy = keras.saving.deserialize_keras_object(config, safe_mode=False)
-    copy.set_weights(model.get_weights())
-    return copy
-
-
 def keras_file_sizes(model):
     """Bytes of ``model`` saved (inference only) as ``.keras``: raw, gzipped."""
-    with tempfile.TemporaryDirectory() as tmp:
-        path = os.path.join(tmp, "model.keras")
-        inference_copy(model).save(path)
-        with open(path, "rb") as f:
-            raw = f.read()
+    raw = _keras_file(model)
     return len(raw), len(gzip.compress(raw, compresslevel=9))
 
 
@@ -311,24 +190,19 @@ def predict_latency(model, X, *, n_rows=_LATENCY_ROWS, repeats=5):
 
     ``predict_on_batch`` times the model, not ``model.predict``'s per-call
     data-pipeline set-up (about 0.1 s here, which would swamp a small model).
-    The first call traces the function and is not timed.
+    A first call on the same batch traces the function and is not timed.
     """
     X = np.asarray(X)
     X = np.resize(X, (n_rows,) + X.shape[1:]).astype(X.dtype)
-    model.predict_on_batch(X)
-    best = np.inf
-    for _ in range(repeats):
-        start = time.perf_counter()
-        model.predict_on_batch(X)
-        best = min(best, time.perf_counter() - start)
-    return best / n_rows
+    return _seconds_per_row(model.predict_on_batch, X, repeats=repeats, warm_up_rows=n_rows)
 
 
 def _model_stats(model, X_enc):
     raw, gz = keras_file_sizes(model)
+    n_params, n_nonzero = _keras_weight_counts(model)
     return {
-        "n_params": count_params(model),
-        "n_nonzero_params": count_nonzero(model),
+        "n_params": n_params,
+        "n_nonzero_params": n_nonzero,
         "keras_bytes": raw,
         "keras_gzip_bytes": gz,
         "latency_s_per_sample": predict_latency(model, X_enc),
@@ -400,8 +274,10 @@ class _BaseCompressor(MetaEstimatorMixin, BaseEstimator):
         """
         self._validate_params()
         X, y = np.asarray(X) if not hasattr(X, "iloc") else X, np.asarray(y)
-        self._validate(X, y)
-        with _seeded(self.random_state) as seed:
+        with keras_fit_scope(_seed(self.random_state)) as seed:
+            # Validation builds models; the fit then starts from the seeded state.
+            with keras_fit_scope(seed):
+                self._validate(X, y)
             X_fit, X_val, y_fit, y_val = self._split(X, y, seed)
             self._fit_and_compress(X_fit, y_fit, X_val, y_val)
         return self
@@ -447,8 +323,7 @@ class _BaseCompressor(MetaEstimatorMixin, BaseEstimator):
             check_is_fitted(self.estimator.estimator)
             self.estimator_ = pickle.loads(pickle.dumps(self.estimator.estimator))
             return self.estimator_
-        with _keep_op_determinism():
-            self.estimator_ = clone(self.estimator).fit(X, y)
+        self.estimator_ = clone(self.estimator).fit(X, y)
         return self.estimator_
 
     def _report_stats(self, estimator, X_fit, X_val, y_val):
@@ -547,7 +422,7 @@ class _BaseCompressor(MetaEstimatorMixin, BaseEstimator):
         path = os.fspath(path)
         if not path.endswith(".keras"):
             raise ValueError(f"`path` must end in '.keras'; got {path!r}.")
-        inference_copy(self.model_).save(path)
+        _inference_copy(self.model_).save(path)
         return path
 
 

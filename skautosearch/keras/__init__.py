@@ -2,7 +2,8 @@
 
 Importing this sub-package imports TensorFlow; ``import skautosearch`` does
 not.  It also sizes TensorFlow's thread pools from the limits joblib gives its
-workers (see :func:`configure_threads`).
+workers (see :func:`configure_threads`), and asks TensorFlow once whether op
+determinism is on, so that a seeded fit of SciKeras itself cannot leave it on.
 
 Public names
 ------------
@@ -20,9 +21,12 @@ load_cifar10, load_imdb, load_digits_images, make_token_sequences
     Data for the workflows, with offline fallbacks.
 """
 
+from .._keras_state import prime_op_determinism
 from ._fast import clear_model_pool, configure_threads, model_pool_info
 
 configure_threads()  # before TensorFlow runs its first operation
+# So that SciKeras's seeded fits restore op determinism even when used directly.
+prime_op_determinism()
 
 from ._adapt import (  # noqa: E402
     KERAS_DICT_PARAMS,

@@ -6,6 +6,7 @@ import scikeras.wrappers as _skw
 from keras import wrappers as _kw
 from sklearn.base import BaseEstimator, clone
 
+from .._keras_state import keras_fit_scope
 from ._wrappers import KerasClassifier, KerasRegressor
 
 __all__ = [
@@ -60,7 +61,8 @@ class _FlatDictParamsMixin:
         saved = self.fit_kwargs
         self.fit_kwargs = dict(saved or {})
         try:
-            return super().fit(X, y, **kwargs)
+            with keras_fit_scope():
+                return super().fit(X, y, **kwargs)
         finally:
             self.fit_kwargs = saved
 

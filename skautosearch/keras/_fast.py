@@ -17,7 +17,6 @@ import os
 import threading
 import weakref
 from collections import OrderedDict
-from contextlib import contextmanager
 
 import numpy as np
 
@@ -78,28 +77,6 @@ def configure_threads(n_threads=None):
     except RuntimeError:  # TensorFlow's runtime is already initialised
         return False
     return True
-
-
-@contextmanager
-def seeded(seed):
-    """Seed Python, NumPy, TensorFlow and Keras for one fit, then restore them.
-
-    SciKeras's own context manager restores Python, NumPy and TensorFlow but
-    not Keras 3's global ``SeedGenerator`` (used by unseeded random ops), so a
-    seeded fit would still leave Keras's global stream advanced.  This one
-    saves and restores that too.
-    """
-    from keras.src.backend.common import global_state
-    from scikeras.utils.random_state import tensorflow_random_state
-
-    key = "global_seed_generator"
-    saved = global_state.get_global_attribute(key)
-    global_state.set_global_attribute(key, None)
-    try:
-        with tensorflow_random_state(seed):
-            yield
-    finally:
-        global_state.set_global_attribute(key, saved)
 
 
 class _ModelPool:

@@ -14,7 +14,8 @@ from sklearn.exceptions import DataConversionWarning
 from sklearn.utils import ClassifierTags, RegressorTags
 from sklearn.utils._param_validation import Interval, validate_parameter_constraints
 
-from ._fast import lease_model, seeded
+from .._keras_state import keras_fit_scope
+from ._fast import lease_model
 
 __all__ = ["KerasClassifier", "KerasRegressor"]
 
@@ -144,7 +145,12 @@ def _max_token(X):
 
 
 class _FastFitMixin:
-    """Seeded, restorable build and fit; traced models reused across fits."""
+    """Seeded, restorable build and fit; traced models reused across fits.
+
+    The build and the fit each run in :func:`keras_fit_scope`, seeded with
+    ``random_state`` when it is set (SciKeras seeds the same way inside), so
+    that no global Python, NumPy, TensorFlow or Keras state is left changed.
+    """
 
     def get_params(self, deep=True):
         """Get parameters; ``deep=True`` also lists the routed defaults.
@@ -179,11 +185,8 @@ class _FastFitMixin:
         return f"{self.__name__}(\n{lines})" if lines else f"{self.__name__}()"
 
     def _build_keras_model(self):
-        if self._random_state is None:
+        with keras_fit_scope(self._random_state):
             model = super()._build_keras_model()
-        else:
-            with seeded(self._random_state):
-                model = super()._build_keras_model()
         # Lend a traced model only once the fresh one is compiled.
         self._lease_pending = True
         return model
@@ -273,11 +276,7 @@ class _FastFitMixin:
     def _fit_keras_model(
         self, X, y, sample_weight, warm_start, epochs, initial_epoch, **kwargs
     ):
-        if self._random_state is None:
-            return super()._fit_keras_model(
-                X, y, sample_weight, warm_start, epochs, initial_epoch, **kwargs
-            )
-        with seeded(self._random_state):
+        with keras_fit_scope(self._random_state):
             return super()._fit_keras_model(
                 X, y, sample_weight, warm_start, epochs, initial_epoch, **kwargs
             )
@@ -337,9 +336,10 @@ class KerasClassifier(_FastFitMixin, _skw.KerasClassifier):
       by an earlier fit in this process (another fold or another candidate)
       is reused after receiving the exact initial state of a freshly built
       model, so results are those of the fresh model.
-    * With ``random_state`` set, Keras's global seed generator is also saved
-      and restored around each build and fit, so no global random state is
-      left changed.
+    * No global state is left changed by a fit, seeded or not: SciKeras
+      leaves TensorFlow op determinism on after a seeded fit in a fresh
+      process (and Keras's global seed generator replaced), after which any
+      unseeded random op of the user's own Keras code raises.
 
     Parameters
     ----------

@@ -7,21 +7,24 @@ from compression_helpers import make_mlp, make_sequential
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
+from skautosearch import costs as costs_module
 from skautosearch.compression import MagnitudePruning
-from skautosearch.compression._base import _seed_if_deterministic, inference_copy
-from skautosearch.costs import COST_MEASURES, measure_costs
+from skautosearch.costs import COST_MEASURES, _inference_copy, measure_costs
 
 pytestmark = pytest.mark.keras
 
 
 def _saved_size(model, tmp_path):
     path = tmp_path / "model.keras"
-    inference_copy(model).save(path)
+    _inference_copy(model).save(path)
     return path.stat().st_size
 
 
-def test_keras_wrappers_count_weights_and_size_the_keras_file(digits, tmp_path):
+def test_keras_wrappers_count_weights_and_size_the_keras_file(digits, tmp_path,
+                                                             monkeypatch):
     X, y = digits
+    reads = iter(range(100))  # a clock that moves one second a read
+    monkeypatch.setattr(costs_module, "perf_counter", lambda: float(next(reads)))
     scikeras = make_mlp(hidden=(16,)).fit(X[:200], y[:200])
     n_weights = 64 * 16 + 16 + 16 * 10 + 10
     costs = measure_costs(scikeras, X[200:], COST_MEASURES)
@@ -29,9 +32,8 @@ def test_keras_wrappers_count_weights_and_size_the_keras_file(digits, tmp_path):
     assert costs["n_nonzero"] == sum(np.count_nonzero(w)
                                      for w in scikeras.model_.get_weights())
     assert costs["size_bytes"] == _saved_size(scikeras.model_, tmp_path)
-    assert 0 < costs["latency"] < 0.1
-    with _seed_if_deterministic():  # SciKeras's seeded fit may leave determinism on
-        sequential = make_sequential([keras.layers.Dense(4)]).fit(X[:200], y[:200])
+    assert costs["latency"] == 1 / len(X[200:])  # one timed predict of the fold
+    sequential = make_sequential([keras.layers.Dense(4)]).fit(X[:200], y[:200])
     costs = measure_costs(sequential, X[200:], ["n_params", "size_bytes"])
     assert costs["n_params"] == 64 * 4 + 4 + 4 * 10 + 10
     assert costs["size_bytes"] == _saved_size(sequential.model_, tmp_path)

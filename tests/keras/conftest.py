@@ -27,7 +27,11 @@ def easy_binary():
 
 @pytest.fixture(autouse=True)
 def no_global_tensorflow_state_left_behind():
-    """Every Keras test must leave TensorFlow's op determinism as it found it."""
+    """Every Keras test must leave TensorFlow's op determinism as it found it.
+
+    Asking TensorFlow first fixes its answer, which hides the fresh-process
+    leak of #11; tests/test_keras_state.py checks that case in subprocesses.
+    """
     from tensorflow.python.framework import config
 
     before = config.is_op_determinism_enabled()

@@ -57,8 +57,9 @@ import joblib
 import numpy as np
 from sklearn.base import clone, is_classifier
 from sklearn.pipeline import Pipeline
-from sklearn.utils import _safe_indexing, check_random_state
-from sklearn.utils.validation import _check_method_params, _num_samples
+from sklearn.utils import check_random_state
+
+from ._sklearn_private import _check_method_params, _num_samples, _safe_indexing
 
 __all__ = [
     "BudgetFit",

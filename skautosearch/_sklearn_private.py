@@ -27,6 +27,8 @@ The names, and what we would lose without each:
   scikit-learn estimator does.
 * ``metrics._scorer._MultimetricScorer``: the type ``BaseSearchCV._get_scorers`` returns
   for several metrics; we shape error scores and ``scorer_`` after it.
+* ``utils._safe_indexing``: rows of any array-like (lists, DataFrames, sparse), as
+  scikit-learn indexes them, for budget subsamples and cost measures.
 * ``utils.metaestimators._safe_split``: the test rows of a fold, kernel matrices included,
   for the cost measures.
 * ``utils._param_validation.Interval`` / ``StrOptions``: parameter constraints, as in
@@ -55,6 +57,7 @@ try:
         _score,
         _warn_or_raise_about_fit_failures,
     )
+    from sklearn.utils import _safe_indexing
     from sklearn.utils._param_validation import Interval, StrOptions
     from sklearn.utils.metaestimators import _safe_split
     from sklearn.utils.validation import _check_method_params, _num_samples
@@ -77,6 +80,7 @@ __all__ = [
     "_fit_context",
     "_insert_error_scores",
     "_num_samples",
+    "_safe_indexing",
     "_safe_split",
     "_score",
     "_warn_or_raise_about_fit_failures",

@@ -345,7 +345,7 @@ def _seconds_per_row(predict, X, *, repeats=1, warm_up_rows=_WARM_UP_ROWS):
     ``predict`` first runs, untimed, on the first ``warm_up_rows`` rows (Keras
     traces its function on a first call); 0 skips the warm-up.
     """
-    from sklearn.utils import _safe_indexing
+    from ._sklearn_private import _safe_indexing
 
     n_rows = X.shape[0] if hasattr(X, "shape") else len(X)
     if warm_up_rows:

@@ -31,8 +31,9 @@ The names, and what we would lose without each:
   scikit-learn indexes them, for budget subsamples and cost measures.
 * ``utils.metaestimators._safe_split``: the test rows of a fold, kernel matrices included,
   for the cost measures.
-* ``utils._param_validation.Interval`` / ``StrOptions``: parameter constraints, as in
-  scikit-learn's own estimators.
+* ``utils._param_validation.Interval`` / ``StrOptions`` /
+  ``validate_parameter_constraints``: parameter constraints, as in scikit-learn's own
+  estimators (the Keras wrappers check their routed ``fit__`` values with them).
 * ``model_selection._search.BaseSearchCV``: the base class of ``GridSearchCV``, which
   scikit-learn documents for third-party searches but exports from a private module.
 * Methods of ``BaseSearchCV``: ``_get_scorers``, ``_get_routed_params_for_fit``,
@@ -58,7 +59,11 @@ try:
         _warn_or_raise_about_fit_failures,
     )
     from sklearn.utils import _safe_indexing
-    from sklearn.utils._param_validation import Interval, StrOptions
+    from sklearn.utils._param_validation import (
+        Interval,
+        StrOptions,
+        validate_parameter_constraints,
+    )
     from sklearn.utils.metaestimators import _safe_split
     from sklearn.utils.validation import _check_method_params, _num_samples
 except ImportError as exc:  # pragma: no cover - only on an unsupported scikit-learn
@@ -86,6 +91,7 @@ __all__ = [
     "_warn_or_raise_about_fit_failures",
     "_yields_constant_splits",
     "check_signatures",
+    "validate_parameter_constraints",
 ]
 
 # The keyword arguments we pass to _fit_and_score (``caller`` and ``callback_ctx`` only

@@ -12,9 +12,9 @@ import scipy.sparse as sp
 from scikeras._utils import route_params
 from sklearn.exceptions import DataConversionWarning
 from sklearn.utils import ClassifierTags, RegressorTags
-from sklearn.utils._param_validation import Interval, validate_parameter_constraints
 
 from .._keras_state import keras_fit_scope
+from .._sklearn_private import Interval, validate_parameter_constraints
 from ._fast import lease_model
 
 __all__ = ["KerasClassifier", "KerasRegressor"]

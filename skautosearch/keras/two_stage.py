@@ -1,7 +1,7 @@
 """Architecture first, training hyper-parameters second: two chained searches."""
 
 from sklearn.base import BaseEstimator, MetaEstimatorMixin, clone
-from sklearn.utils._available_if import available_if
+from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
 __all__ = ["TwoStageSearchCV"]

@@ -302,6 +302,7 @@ class Distillation(_BaseCompressor):
             "n_nonzero_params": None,
             "keras_bytes": None,
             "keras_gzip_bytes": None,
+            "weight_bytes": None,
             "latency_s_per_sample": (time.perf_counter() - start) / _LATENCY_ROWS,
             "score": float(estimator.score(X_val, y_val))
             if X_val is not None

@@ -172,6 +172,11 @@ class Distillation(_BaseCompressor):
         training inputs only.
     n_augment : float, default=2.0
         Number of mixup inputs, as a multiple of the training set size (> 0).
+    transfer_data : array-like or None, default=None
+        Extra unlabelled inputs (same format as ``X``) labelled by the teacher
+        alone and trained on the soft term only, e.g. unlabelled rows of the
+        real distribution or noisy copies of the training rows. They are mixed
+        up with the training rows too when ``augment="mixup"``.
     verbose : int, default=0
         Keras verbosity.
 
@@ -217,6 +222,7 @@ class Distillation(_BaseCompressor):
         "epochs": [Interval(Integral, 1, None, closed="left"), None],
         "augment": [StrOptions({"mixup"}), None],
         "n_augment": [Interval(Real, 0, None, closed="neither")],
+        "transfer_data": ["array-like", None],
     }
 
     def __init__(
@@ -230,6 +236,7 @@ class Distillation(_BaseCompressor):
         batch_size=None,
         augment="mixup",
         n_augment=2.0,
+        transfer_data=None,
         validation_fraction=0.1,
         random_state=None,
         verbose=0,
@@ -242,6 +249,7 @@ class Distillation(_BaseCompressor):
         self.batch_size = batch_size
         self.augment = augment
         self.n_augment = n_augment
+        self.transfer_data = transfer_data
         self.validation_fraction = validation_fraction
         self.random_state = random_state
         self.verbose = verbose
@@ -259,6 +267,13 @@ class Distillation(_BaseCompressor):
                 f"{type(self.teacher).__name__}."
             )
         _check_keras_estimator(self.student, "student")
+        if self.transfer_data is not None and (
+            np.shape(self.transfer_data)[1:] != np.shape(X)[1:]
+        ):
+            raise ValueError(
+                "`transfer_data` must have the shape of X's rows "
+                f"{np.shape(X)[1:]}; got rows of shape {np.shape(self.transfer_data)[1:]}."
+            )
         if isinstance(self.student, FrozenEstimator):
             raise TypeError(
                 "`student` is trained by distillation; it cannot be a FrozenEstimator."
@@ -316,12 +331,16 @@ class Distillation(_BaseCompressor):
         classes = np.asarray(self.teacher_.classes_)
         hard = (np.asarray(y)[:, None] == classes[None, :]).astype("float32")
         X_transfer = np.asarray(X)
+        extra = []
+        if self.transfer_data is not None:
+            extra.append(np.asarray(self.transfer_data, dtype=X_transfer.dtype))
         if self.augment == "mixup":
-            mixed = _mixup(X_transfer, int(round(self.n_augment * len(X_transfer))))
-            X_transfer = np.concatenate([X_transfer, mixed.astype(X_transfer.dtype)])
-            hard = np.concatenate(
-                [hard, np.zeros((len(mixed), len(classes)), "float32")]
-            )
+            pool = np.concatenate([X_transfer, *extra])
+            extra.append(_mixup(pool, int(round(self.n_augment * len(X_transfer)))))
+        if extra:
+            extra = np.concatenate(extra).astype(X_transfer.dtype)
+            X_transfer = np.concatenate([X_transfer, extra])
+            hard = np.concatenate([hard, np.zeros((len(extra), len(classes)), "float32")])
         soft = soften(self.teacher_.predict_proba(X_transfer), self.temperature)
         X_enc = _encode(student, X_transfer)[0]
         with _Logits(model) as logits_model:

@@ -428,8 +428,10 @@ class Quantization(_BaseCompressor):
         accurate and store more scales (4 bytes each).
     fine_tune_epochs : int or "auto", default="auto"
         Epochs of quantization-aware training (straight-through) before the
-        weights are quantized, on the data given to ``fit``. "auto": 10 for
-        ``"ternary"`` and ``"binary"``, 0 (post-training) for the others.
+        low-bit (int4, ternary, binary) weights are quantized, on the data
+        given to ``fit``. "auto": 10 for ``"ternary"`` and ``"binary"``, 0
+        (post-training) for ``"int4"``. Ignored for int8 and float16, which
+        are always post-training (so one value serves a search over dtypes).
     calibration : {"train"}, array-like or None, default=None
         Calibration inputs for int8/int4 clipping (see :func:`quantize_model`):
         None uses no data (max-magnitude scales), "train" up to 512 rows of
@@ -517,13 +519,12 @@ class Quantization(_BaseCompressor):
             raise ValueError(
                 f"`dtype` must be one of {list(DTYPES)}; got {self.dtype!r}."
             )
-        if self._epochs() and self.dtype not in LOW_BIT:
-            raise ValueError(
-                f"`fine_tune_epochs` applies to the low-bit dtypes {list(LOW_BIT)}; "
-                f"got fine_tune_epochs={self.fine_tune_epochs} with dtype={self.dtype!r}."
-            )
 
     def _epochs(self):
+        # int8 and float16 lose next to nothing post-training: never fine-tuned,
+        # so that one setting serves a search over every dtype.
+        if self.dtype not in LOW_BIT:
+            return 0
         if self.fine_tune_epochs == "auto":
             return _AUTO_EPOCHS.get(self.dtype, 0)
         return self.fine_tune_epochs

@@ -255,10 +255,8 @@ def test_low_bit_in_a_pipeline_under_a_search(digits, tmp_path):
         best.model_.predict_on_batch(X[:5]))
 
 
-def test_fine_tuning_needs_a_low_bit_dtype(digits, monkeypatch):
+def test_bad_group_size_fails_before_training(digits, monkeypatch):
     clf = make_mlp()
     monkeypatch.setattr(type(clf), "fit", lambda *a, **k: pytest.fail("trained"))
-    with pytest.raises(ValueError, match="`fine_tune_epochs` applies to the low-bit"):
-        Quantization(clf, dtype="int8", fine_tune_epochs=2).fit(*digits)
     with pytest.raises(ValueError, match="group_size"):
         Quantization(clf, dtype="int4", group_size=0).fit(*digits)

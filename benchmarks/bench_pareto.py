@@ -355,16 +355,16 @@ def target_check(grid_score, grid_size, scores, sizes, front, *, ratio=TARGET_RA
 
 def report(out):
     g = out["grid"]
-    ratio = out["args"].get("target_ratio", TARGET_RATIO)
-    size = out["args"].get("size", "size_bytes")
+    target_ratio = out["args"].get("target_ratio", TARGET_RATIO)
+    size_name = out["args"].get("size", "size_bytes")
     lines = [
         f"GridSearchCV best: {g['best_params']}, mean CV accuracy {g['best_score']:.4f} "
-        f"(std {g['best_std']:.4f}), {g['best_size_bytes']:,.0f} bytes ({size}), {g['best_n_params']:,.0f} "
+        f"(std {g['best_std']:.4f}), {g['best_size_bytes']:,.0f} bytes ({size_name}), {g['best_n_params']:,.0f} "
         f"parameters; {g['n_candidates']} candidates, {out['grid_seconds']:.0f} s.",
     ]
     for name, s in out["searches"].items():
         met, rows = target_check(g["best_score"], g["best_size_bytes"], s["mean_test_score"],
-                                 s["size_bytes"], s["front"], ratio=ratio)
+                                 s["size_bytes"], s["front"], ratio=target_ratio)
         lines += [
             "",
             f"{name}: {s['n_candidates']} candidates ({s['n_batches']} batches, stop: "
@@ -372,7 +372,7 @@ def report(out):
             f"({s['seconds'] / out['grid_seconds']:.2f}x the grid's); front of {len(s['front'])}; "
             f"knee = candidate {s['best_index']}.",
             "",
-            f"| candidate | model | mean CV accuracy | std | {size} | parameters | x smaller than grid best | accuracy gap | |",
+            f"| candidate | model | mean CV accuracy | std | {size_name} | parameters | x smaller than grid best | accuracy gap | |",
             "|---|---|---|---|---|---|---|---|---|",
         ]
         order = sorted(s["front"], key=lambda i: s["size_bytes"][i])
@@ -386,7 +386,7 @@ def report(out):
         if rows:
             i, score, size, ratio, gap = rows[0]
             verdict = "MET" if met else "NOT MET"
-            lines += ["", f"Target (>= {ratio:g}x smaller, <= {TARGET_GAP} accuracy lost): **{verdict}** -- "
+            lines += ["", f"Target (>= {target_ratio:g}x smaller, <= {TARGET_GAP} accuracy lost): **{verdict}** -- "
                       f"smallest front model within {TARGET_GAP} of the grid best: candidate {i} "
                       f"({s['describe'][i]}), {ratio:.2f}x smaller, accuracy gap {gap:+.4f}."]
         else:

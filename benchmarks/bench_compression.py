@@ -517,6 +517,9 @@ def main(argv=None):
         help="do not run: tabulate the --json files of runs made with other seeds",
     )
     args = parser.parse_args(argv)
+    if args.write and set(args.only) != set(GROUPS):
+        # --write replaces the whole section: a partial run would drop the other rows.
+        parser.error("--write needs every group (no --only); paste a partial run's table by hand")
     start = time.perf_counter()
     if args.merge:
         runs = [json.load(open(path)) for path in args.merge]

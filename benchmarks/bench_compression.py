@@ -40,6 +40,7 @@ from sklearn.model_selection import train_test_split  # noqa: E402
 
 from skautosearch.compression import (  # noqa: E402
     Distillation,
+    LiteRTQuantization,
     MagnitudePruning,
     Quantization,
     StructuredPruning,
@@ -47,6 +48,7 @@ from skautosearch.compression import (  # noqa: E402
 from skautosearch.compression._base import (  # noqa: E402
     keras_file_sizes,
     predict_latency,
+    weight_bytes,
 )
 from skautosearch.compression._models import cnn, mlp  # noqa: E402
 from skautosearch.costs import _inference_copy, _keras_weight_counts  # noqa: E402
@@ -79,6 +81,7 @@ def stats(model, score):
         "nonzero": n_nonzero,
         "bytes": raw,
         "gzip": gz,
+        "weights": weight_bytes(model),
     }
 
 
@@ -95,25 +98,29 @@ def paired_latency(before, after, X, rounds=7):
     return min(times[0]), min(times[1])
 
 
-def both(base_model, base_score, model, score, X):
+def both(base_model, base_score, model, score, X, latency=True):
     before, after = stats(base_model, base_score), stats(model, score)
-    before["latency"], after["latency"] = paired_latency(base_model, model, X)
+    before["latency"], after["latency"] = (
+        paired_latency(base_model, model, X) if latency else (float("nan"), float("nan"))
+    )
     return before, after
 
 
-def compare(rows, name, base, compressed, Xte, yte, seconds):
+def compare(rows, name, base, compressed, Xte, yte, seconds, latency=True):
     before, after = both(
         base.model_,
         base.score(Xte, yte),
         compressed.model_,
         compressed.score(Xte, yte),
         Xte,
+        latency,
     )
     rows.append({"name": name, "before": before, "after": after, "seconds": seconds})
     print(
         f"  {name:<34} acc {before['acc']:.2f} -> {after['acc']:.2f}  params "
         f"{before['params']} -> {after['params']} (nz {after['nonzero']})  bytes "
         f"{before['bytes']} -> {after['bytes']}  gzip {before['gzip']} -> {after['gzip']}  "
+        f"weights {before['weights']} -> {after['weights']}  "
         f"latency x{before['latency'] / after['latency']:.2f}  ({seconds:.0f} s)",
         flush=True,
     )
@@ -125,13 +132,13 @@ def timed(fn):
     return out, time.perf_counter() - start
 
 
-def keras_builtin_int8(rows, base, Xte, yte):
+def keras_builtin_int8(rows, base, Xte, yte, latency=True):
     """Keras 3's own model.quantize('int8') on a copy, for the size comparison."""
     model = keras.models.clone_model(base.model_)
     model.set_weights(base.model_.get_weights())
     model.quantize("int8")
     acc = np.mean(np.argmax(model.predict_on_batch(Xte), axis=1) == yte)
-    before, after = both(base.model_, base.score(Xte, yte), model, acc, Xte)
+    before, after = both(base.model_, base.score(Xte, yte), model, acc, Xte, latency)
     rows.append(
         {
             "name": "CNN int8, Keras model.quantize",
@@ -163,84 +170,156 @@ def keras_distiller(teacher, Xtr, ytr, Xte, yte, epochs, seed):
     return 100 * np.mean(np.argmax(student.predict_on_batch(Xte), axis=1) == yte)
 
 
+GROUPS = ("pruning", "quantization", "lowbit", "structured", "litert", "distillation")
+LOW_BIT = (("int4", {}), ("ternary", {}), ("binary", {}))
+
+
 def run_seed(seed, args):
     X, y = load_digits(return_X_y=True)
     X = (X / 16).astype("float32")
-    Xtr, Xte, ytr, yte = train_test_split(
-        X, y, test_size=0.3, random_state=seed, stratify=y
-    )
+    data = train_test_split(X, y, test_size=0.3, random_state=seed, stratify=y)
     rows, extra = [], {}
     frozen = dict(validation_fraction=None, random_state=seed)
+    Xtr, Xte, ytr, yte = data
+    if {"pruning", "quantization", "lowbit"} & set(args.only):
+        dense_mlp, t = timed(
+            lambda: classifier(mlp, args.mlp_epochs, seed, hidden=(512, 256)).fit(Xtr, ytr)
+        )
+        print(f"seed {seed}: MLP trained in {t:.0f} s", flush=True)
+        mlp_rows(rows, dense_mlp, data, frozen, args)
+    if {"structured", "quantization", "lowbit", "litert", "distillation"} & set(args.only):
+        dense_cnn, t = timed(
+            lambda: classifier(cnn, args.cnn_epochs, seed, filters=(64, 128), dense=256).fit(
+                Xtr, ytr
+            )
+        )
+        print(f"seed {seed}: CNN trained in {t:.0f} s", flush=True)
+        cnn_rows(rows, dense_cnn, data, frozen, args)
+        if "litert" in args.only:
+            extra["litert"] = litert_rows(dense_cnn, data, frozen, args)
+        if "distillation" in args.only:
+            extra.update(distillation_rows(dense_cnn, data, frozen, args, seed))
+    return rows, extra
 
-    dense_mlp, t = timed(
-        lambda: classifier(mlp, args.mlp_epochs, seed, hidden=(512, 256)).fit(Xtr, ytr)
-    )
-    print(f"seed {seed}: MLP trained in {t:.0f} s", flush=True)
-    pruned, t = timed(
-        lambda: MagnitudePruning(
-            FrozenEstimator(dense_mlp),
-            sparsity=0.8,
-            pruning_epochs=10,
-            fine_tune_epochs=5,
-            **frozen,
-        ).fit(Xtr, ytr)
-    )
-    compare(rows, "MLP magnitude 80%", dense_mlp, pruned, Xte, yte, t)
-    for dtype in ("int8", "float16"):
-        q, t = timed(
-            lambda dtype=dtype: Quantization(
-                FrozenEstimator(dense_mlp), dtype=dtype, **frozen
-            ).fit(Xtr, ytr)
-        )
-        compare(rows, f"MLP {dtype}", dense_mlp, q, Xte, yte, t)
-    q, t = timed(
-        lambda: Quantization(
-            FrozenEstimator(dense_mlp), dtype="int8", calibration="train", **frozen
-        ).fit(Xtr, ytr)
-    )
-    compare(rows, "MLP int8 (calibrated)", dense_mlp, q, Xte, yte, t)
-    q, t = timed(
-        lambda: Quantization(FrozenEstimator(pruned), dtype="int8", **frozen).fit(
-            Xtr, ytr
-        )
-    )
-    compare(rows, "MLP magnitude 80% then int8", dense_mlp, q, Xte, yte, t)
 
-    dense_cnn, t = timed(
-        lambda: classifier(
-            cnn, args.cnn_epochs, seed, filters=(64, 128), dense=256
-        ).fit(Xtr, ytr)
-    )
-    print(f"seed {seed}: CNN trained in {t:.0f} s", flush=True)
-    for criterion in ("l1", "activation"):
-        small, t = timed(
-            lambda criterion=criterion: StructuredPruning(
-                FrozenEstimator(dense_cnn),
-                fraction=0.5,
-                criterion=criterion,
-                fine_tune_epochs=5,
-                **frozen,
-            ).fit(Xtr, ytr)
-        )
-        compare(
-            rows, f"CNN structured 50% ({criterion})", dense_cnn, small, Xte, yte, t
-        )
-    for dtype in ("int8", "float16"):
-        q, t = timed(
-            lambda dtype=dtype: Quantization(
-                FrozenEstimator(dense_cnn), dtype=dtype, **frozen
-            ).fit(Xtr, ytr)
-        )
-        compare(rows, f"CNN {dtype}", dense_cnn, q, Xte, yte, t)
-    keras_builtin_int8(rows, dense_cnn, Xte, yte)
+def fit_and_compare(rows, name, base, make, data, args):
+    Xtr, Xte, ytr, yte = data
+    compressed, t = timed(lambda: make().fit(Xtr, ytr))
+    compare(rows, name, base, compressed, Xte, yte, t, args.latency)
+    return compressed
 
+
+def mlp_rows(rows, dense_mlp, data, frozen, args):
+    base = FrozenEstimator(dense_mlp)
+    if "pruning" in args.only:
+        pruned = fit_and_compare(
+            rows, "MLP magnitude 80%", dense_mlp,
+            lambda: MagnitudePruning(base, sparsity=0.8, pruning_epochs=10,
+                                     fine_tune_epochs=5, **frozen), data, args)
+    if "quantization" in args.only:
+        for dtype in ("int8", "float16"):
+            fit_and_compare(rows, f"MLP {dtype}", dense_mlp,
+                            lambda dtype=dtype: Quantization(base, dtype=dtype, **frozen),
+                            data, args)
+        fit_and_compare(rows, "MLP int8 (calibrated)", dense_mlp,
+                        lambda: Quantization(base, dtype="int8", calibration="train", **frozen),
+                        data, args)
+        if "pruning" in args.only:
+            fit_and_compare(rows, "MLP magnitude 80% then int8", dense_mlp,
+                            lambda: Quantization(FrozenEstimator(pruned), dtype="int8", **frozen),
+                            data, args)
+    if "lowbit" in args.only:
+        low_bit_rows(rows, "MLP", dense_mlp, data, frozen, args)
+
+
+def low_bit_rows(rows, label, dense, data, frozen, args):
+    for dtype, kwargs in LOW_BIT:
+        epochs = "" if dtype == "int4" else f", {args.qat_epochs} epochs straight-through"
+        kwargs = dict(kwargs, fine_tune_epochs=0 if dtype == "int4" else args.qat_epochs)
+        fit_and_compare(rows, f"{label} {dtype}{epochs}", dense,
+                        lambda dtype=dtype, kwargs=kwargs: Quantization(
+                            FrozenEstimator(dense), dtype=dtype, **kwargs, **frozen),
+                        data, args)
+
+
+def cnn_rows(rows, dense_cnn, data, frozen, args):
+    base = FrozenEstimator(dense_cnn)
+    if "structured" in args.only:
+        for criterion in ("l1", "activation"):
+            fit_and_compare(rows, f"CNN structured 50% ({criterion})", dense_cnn,
+                            lambda criterion=criterion: StructuredPruning(
+                                base, fraction=0.5, criterion=criterion, fine_tune_epochs=5,
+                                **frozen), data, args)
+    if "quantization" in args.only:
+        for dtype in ("int8", "float16"):
+            fit_and_compare(rows, f"CNN {dtype}", dense_cnn,
+                            lambda dtype=dtype: Quantization(base, dtype=dtype, **frozen),
+                            data, args)
+        keras_builtin_int8(rows, dense_cnn, data[1], data[3], args.latency)
+    if "lowbit" in args.only:
+        low_bit_rows(rows, "CNN", dense_cnn, data, frozen, args)
+
+
+def litert_rows(dense_cnn, data, frozen, args):
+    """Accuracy and size of the CNN served by LiteRT, float32 and int8; timed with --latency.
+
+    The speed target compares the int8 model with the same model in float32
+    in the same runtime: per-row latency at batch 1 and per-row time at
+    batch 256 (throughput), both interpreters single-threaded, timed
+    alternately (best of ``rounds``).
+    """
+    Xtr, Xte, ytr, yte = data
+    out = {"keras acc": 100 * dense_cnn.score(Xte, yte),
+           "keras bytes": keras_file_sizes(dense_cnn.model_)[0]}
+    served = {}
+    for dtype in ("float32", "int8"):
+        model, t = timed(lambda dtype=dtype: LiteRTQuantization(
+            FrozenEstimator(dense_cnn), dtype=dtype, runtime=args.runtime, **frozen
+        ).fit(Xtr, ytr))
+        served[dtype] = model
+        out[dtype] = {"acc": 100 * model.score(Xte, yte), "bytes": len(model.model_.content),
+                      "seconds": t}
+    if args.latency:
+        for batch in (1, 256):
+            times = interpreter_times([served[d].model_ for d in ("float32", "int8")], Xte, batch)
+            out["float32"][f"us_per_row_{batch}"], out["int8"][f"us_per_row_{batch}"] = times
+    print(f"  LiteRT: {out}", flush=True)
+    return out
+
+
+def interpreter_times(models, X, batch, rounds=7, seconds=0.5):
+    """Microseconds per row of each model at ``batch`` rows per call, timed alternately."""
+    x = np.resize(X, (batch,) + X.shape[1:]).astype("float32")
+    best = [np.inf] * len(models)
+    for model in models:
+        model.predict_on_batch(x)  # allocate for this batch size before timing
+    for _ in range(rounds):
+        for k, model in enumerate(models):
+            calls, start = 0, time.perf_counter()
+            while time.perf_counter() - start < seconds:
+                model.predict_on_batch(x)
+                calls += 1
+            best[k] = min(best[k], (time.perf_counter() - start) / calls / batch * 1e6)
+    return best
+
+
+DISTILLERS = {
+    "ours": ("Distillation (T=2, alpha=0.7, mixup x2)", {}),
+    "ours, no mixup": ("Distillation, augment=None", {"augment": None}),
+}
+
+
+def distillation_rows(dense_cnn, data, frozen, args, seed):
+    Xtr, Xte, ytr, yte = data
     epochs = args.student_epochs
     alone = classifier(mlp, epochs, seed, hidden=(12,)).fit(Xtr, ytr)
-    extra["teacher"] = 100 * dense_cnn.score(Xte, yte)
-    extra["alone"] = 100 * alone.score(Xte, yte)
-    extra["student_params"] = alone.model_.count_params()
-    extra["teacher_params"] = dense_cnn.model_.count_params()
-    for name, kwargs in (("ours", {}), ("ours, no mixup", {"augment": None})):
+    extra = {
+        "teacher": 100 * dense_cnn.score(Xte, yte),
+        "alone": 100 * alone.score(Xte, yte),
+        "student_params": alone.model_.count_params(),
+        "teacher_params": dense_cnn.model_.count_params(),
+    }
+    for name, (_, kwargs) in DISTILLERS.items():
         d, t = timed(
             lambda kwargs=kwargs: Distillation(
                 FrozenEstimator(dense_cnn),
@@ -251,16 +330,11 @@ def run_seed(seed, args):
         )
         extra[name] = 100 * d.score(Xte, yte)
         extra[name + " seconds"] = t
-    extra["keras Distiller"] = keras_distiller(
-        dense_cnn, Xtr, ytr, Xte, yte, epochs, seed
-    )
-    print(
-        f"  distillation: teacher {extra['teacher']:.2f} alone {extra['alone']:.2f} ours "
-        f"{extra['ours']:.2f} no-mixup {extra['ours, no mixup']:.2f} keras "
-        f"{extra['keras Distiller']:.2f}",
-        flush=True,
-    )
-    return rows, extra
+    extra["keras Distiller"] = keras_distiller(dense_cnn, Xtr, ytr, Xte, yte, epochs, seed)
+    print("  distillation: " + ", ".join(
+        f"{k} {v:.2f}" for k, v in extra.items() if "seconds" not in k and "params" not in k
+    ), flush=True)
+    return extra
 
 
 def mean_std(values):
@@ -272,67 +346,137 @@ def mean_std(values):
     )
 
 
+def listed(values):
+    return ", ".join(f"{v:.2f}" for v in values)
+
+
+def ratio(values_before, values_after):
+    ratios = [x / y for x, y in zip(values_before, values_after)]
+    return "pending" if np.isnan(ratios).any() else mean_std(ratios)
+
+
+def command(args):
+    return (
+        f"python benchmarks/bench_compression.py --seeds {' '.join(map(str, args.seeds))} "
+        f"--only {','.join(args.only)} --mlp-epochs {args.mlp_epochs} --cnn-epochs "
+        f"{args.cnn_epochs} --student-epochs {args.student_epochs} --qat-epochs {args.qat_epochs}"
+        + ("" if args.latency else " --no-latency")
+    )
+
+
 def markdown(results, args, elapsed):
-    names = [row["name"] for row in results[0][0]]
     lines = [
         "## Compression",
         "",
-        f"Command: `python benchmarks/bench_compression.py --seeds {' '.join(map(str, args.seeds))}"
-        f" --mlp-epochs {args.mlp_epochs} --cnn-epochs {args.cnn_epochs} --student-epochs "
-        f"{args.student_epochs} --write` ({elapsed / 60:.1f} min).",
+        f"Command: `{command(args)} --write` ({elapsed / 60:.1f} min).",
         f"Machine: {platform.platform()}, {os.cpu_count()} cores shared with other jobs "
         f"(load average {os.getloadavg()[0]:.1f} at the end), no GPU; Python {platform.python_version()}, "
         f"keras {keras.__version__}, {keras.backend.backend()} backend.",
         "",
+    ]
+    if results[0][0]:
+        lines += compression_table(results, args)
+    ex = [r[1] for r in results]
+    if "litert" in ex[0]:
+        lines += litert_table(ex)
+    if "teacher" in ex[0]:
+        lines += distillation_table(ex, args)
+    return "\n".join(lines) + "\n"
+
+
+def compression_table(results, args):
+    names = [row["name"] for row in results[0][0]]
+    lines = [
         "Digits, stratified 70/30 split per seed; test accuracy in points (mean ± std over "
-        f"{len(args.seeds)} seeds); `.keras` sizes without optimizer state; size and latency "
-        "ratios are before/after (higher is better), latency = best of 7 `predict_on_batch` "
-        f"calls on {LATENCY_ROWS} rows, the two models timed alternately in the same run.",
+        f"{len(args.seeds)} seeds, then per seed); `.keras` sizes without optimizer state; "
+        "weights = bytes of the stored weights (packed for int4/ternary/binary), without the "
+        "`.keras` file's fixed overhead; size and latency ratios are before/after (higher is "
+        "better), latency = best of 7 `predict_on_batch` calls on "
+        f"{LATENCY_ROWS} rows, the two models timed alternately in the same run.",
         "",
-        "| compression | acc before | acc after | Δ acc | params after/before | non-zero after | "
-        ".keras x smaller | gzip x smaller | latency x faster | fit s |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| compression | acc before | acc after | Δ acc | Δ acc per seed | params after/before | "
+        "non-zero after | .keras x smaller | gzip x smaller | weights x smaller | "
+        "latency x faster | fit s |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for i, name in enumerate(names):
         rows = [r[0][i] for r in results]
         b = [r["before"] for r in rows]
         a = [r["after"] for r in rows]
+        deltas = [y["acc"] - x["acc"] for x, y in zip(b, a)]
         lines.append(
             f"| {name} | {mean_std([x['acc'] for x in b])} | {mean_std([x['acc'] for x in a])} | "
-            f"{mean_std([y['acc'] - x['acc'] for x, y in zip(b, a)])} | "
+            f"{mean_std(deltas)} | {', '.join(f'{d:+.2f}' for d in deltas)} | "
             f"{a[0]['params']:,}/{b[0]['params']:,} ({b[0]['params'] / a[0]['params']:.2f}x) | "
             f"{mean_std([100 * x['nonzero'] / x['params'] for x in a])} % | "
-            f"{mean_std([x['bytes'] / y['bytes'] for x, y in zip(b, a)])} | "
-            f"{mean_std([x['gzip'] / y['gzip'] for x, y in zip(b, a)])} | "
-            f"{mean_std([x['latency'] / y['latency'] for x, y in zip(b, a)])} | "
+            f"{ratio([x['bytes'] for x in b], [y['bytes'] for y in a])} | "
+            f"{ratio([x['gzip'] for x in b], [y['gzip'] for y in a])} | "
+            f"{ratio([x['weights'] for x in b], [y['weights'] for y in a])} | "
+            f"{ratio([x['latency'] for x in b], [y['latency'] for y in a])} | "
             f"{np.mean([r['seconds'] for r in rows]):.0f} |"
         )
-    ex = [r[1] for r in results]
+    return lines
+
+
+def litert_table(ex):
+    lite = [e["litert"] for e in ex]
+    timed = "us_per_row_1" in lite[0]["int8"]
+    lines = [
+        "",
+        "LiteRT (`LiteRTQuantization`, the CNN above; runtime: "
+        f"{ex[0].get('runtime', 'auto')}, one interpreter thread; int8 = full-integer "
+        "quantization calibrated on 256 training rows; accuracy per seed):",
+        "",
+        "| served model | test accuracy | file bytes | x smaller than .keras float32 | "
+        "µs/row at batch 1 | µs/row at batch 256 |",
+        "|---|---|---|---|---|---|",
+        f"| Keras float32 (`.keras`) | {mean_std([x['keras acc'] for x in lite])} "
+        f"({listed(x['keras acc'] for x in lite)}) | {lite[0]['keras bytes']:,} | 1 | | |",
+    ]
+    for dtype in ("float32", "int8"):
+        rows = [x[dtype] for x in lite]
+        speed = [
+            mean_std([r[f"us_per_row_{b}"] for r in rows]) if timed else "pending"
+            for b in (1, 256)
+        ]
+        lines.append(
+            f"| LiteRT {dtype} | {mean_std([r['acc'] for r in rows])} "
+            f"({listed(r['acc'] for r in rows)}) | {rows[0]['bytes']:,} | "
+            f"{lite[0]['keras bytes'] / rows[0]['bytes']:.2f} | {speed[0]} | {speed[1]} |"
+        )
+    if timed:
+        for b in (1, 256):
+            gain = [x["float32"][f"us_per_row_{b}"] / x["int8"][f"us_per_row_{b}"] for x in lite]
+            lines.append(f"\nint8 vs float32 in the same runtime, batch {b}: {mean_std(gain)}x faster.")
+    return lines
+
+
+def distillation_table(ex, args):
     gap = [e["teacher"] - e["alone"] for e in ex]
-    lines += [
+    lines = [
         "",
         f"Distillation (teacher: the CNN above, {ex[0]['teacher_params']:,} parameters; student: "
         f"64-12-10 MLP, {ex[0]['student_params']:,} parameters; {args.student_epochs} epochs each; "
-        "recovered = (distilled - alone) / (teacher - alone), from the seed means):",
+        "recovered = (distilled - alone) / (teacher - alone), per seed and from the seed means):",
         "",
-        "| model | test accuracy | recovered gap |",
-        "|---|---|---|",
-        f"| teacher | {mean_std([e['teacher'] for e in ex])} | |",
-        f"| student alone | {mean_std([e['alone'] for e in ex])} | 0 % |",
+        "| model | test accuracy | per seed | recovered gap per seed | recovered gap (means) |",
+        "|---|---|---|---|---|",
+        f"| teacher | {mean_std([e['teacher'] for e in ex])} | "
+        f"{listed(e['teacher'] for e in ex)} | | |",
+        f"| student alone | {mean_std([e['alone'] for e in ex])} | "
+        f"{listed(e['alone'] for e in ex)} | | 0 % |",
     ]
-    for name in ("ours", "ours, no mixup", "keras Distiller"):
-        recovered = (
-            np.mean([e[name] for e in ex]) - np.mean([e["alone"] for e in ex])
-        ) / np.mean(gap)
-        label = {
-            "ours": "Distillation (T=2, alpha=0.7, mixup x2)",
-            "ours, no mixup": "Distillation, augment=None",
-            "keras Distiller": "keras.distillation.Distiller (T=4, weight 0.5)",
-        }[name]
+    labels = {name: label for name, (label, _) in DISTILLERS.items()}
+    labels["keras Distiller"] = "keras.distillation.Distiller (T=4, weight 0.5)"
+    for name, label in labels.items():
+        recovered = (np.mean([e[name] for e in ex]) - np.mean([e["alone"] for e in ex])) / np.mean(gap)
+        per_seed = [(e[name] - e["alone"]) / g for e, g in zip(ex, gap)]
         lines.append(
-            f"| {label} | {mean_std([e[name] for e in ex])} | {100 * recovered:.0f} % |"
+            f"| {label} | {mean_std([e[name] for e in ex])} | "
+            f"{listed(e[name] for e in ex)} | "
+            f"{', '.join(f'{100 * r:.0f} %' for r in per_seed)} | {100 * recovered:.0f} % |"
         )
-    return "\n".join(lines) + "\n"
+    return lines
 
 
 def write_section(text):
@@ -354,6 +498,14 @@ def main(argv=None):
     parser.add_argument("--mlp-epochs", type=int, default=30)
     parser.add_argument("--cnn-epochs", type=int, default=10)
     parser.add_argument("--student-epochs", type=int, default=60)
+    parser.add_argument("--qat-epochs", type=int, default=10,
+                        help="straight-through fine-tuning epochs of the ternary/binary rows")
+    parser.add_argument("--only", default=",".join(GROUPS), type=lambda v: v.split(","),
+                        help=f"comma-separated groups to run, from {','.join(GROUPS)}")
+    parser.add_argument("--no-latency", dest="latency", action="store_false",
+                        help="skip every timing (quality-only run on a loaded machine)")
+    parser.add_argument("--runtime", default="auto", choices=["auto", "litert", "tflite"],
+                        help="LiteRT interpreter of the litert group")
     parser.add_argument(
         "--write", action="store_true", help="update benchmarks/RESULTS.md"
     )
@@ -365,6 +517,9 @@ def main(argv=None):
         help="do not run: tabulate the --json files of runs made with other seeds",
     )
     args = parser.parse_args(argv)
+    if args.write and set(args.only) != set(GROUPS):
+        # --write replaces the whole section: a partial run would drop the other rows.
+        parser.error("--write needs every group (no --only); paste a partial run's table by hand")
     start = time.perf_counter()
     if args.merge:
         runs = [json.load(open(path)) for path in args.merge]

@@ -34,7 +34,9 @@ __all__ = ["COST_MEASURES", "check_cost_names", "measure_costs"]
 #:     ``.keras`` without optimizer state (Keras).
 #: ``latency``
 #:     Seconds per row of ``predict`` on the test fold.
-COST_MEASURES = ("n_params", "n_nonzero", "size_bytes", "latency")
+#: ``gzip_bytes``
+#:     ``size_bytes`` after gzip (level 9): what zeros (pruning) save.
+COST_MEASURES = ("n_params", "n_nonzero", "size_bytes", "latency", "gzip_bytes")
 
 # Fitted attributes that describe the training rather than hold the model.
 _NOT_PARAMETERS = frozenset({
@@ -128,6 +130,10 @@ def measure_costs(estimator, X_test, names=COST_MEASURES):
             preprocessing steps around a Keras model are small beside it.
             A :mod:`skautosearch.compression` estimator's numbers are taken
             from its ``compression_report_["after"]``, which already holds them.
+        ``"gzip_bytes"``
+            The same file (pickle or ``.keras``) compressed with gzip at level
+            9. Magnitude pruning leaves ``size_bytes`` unchanged (its zeros
+            are stored); compressed, they count.
         ``"latency"``
             Seconds per row of ``estimator.predict(X_test)`` (``transform`` for
             an estimator without ``predict``), timed once after predicting a
@@ -168,6 +174,8 @@ def measure_costs(estimator, X_test, names=COST_MEASURES):
         costs.update(n_params=float(counter.n_params), n_nonzero=float(counter.n_nonzero))
         if "size_bytes" in names:
             costs["size_bytes"] = float(_size_bytes(estimator, counter.keras_parts))
+    if "gzip_bytes" in names:
+        costs["gzip_bytes"] = float(_gzip_bytes(estimator))
     if "latency" in names:
         costs["latency"] = _latency(estimator, X_test)
     return {name: costs[name] for name in names}
@@ -356,3 +364,22 @@ def _seconds_per_row(predict, X, *, repeats=1, warm_up_rows=_WARM_UP_ROWS):
         predict(X)
         best = min(best, perf_counter() - start)
     return best / max(n_rows, 1)
+
+
+def _gzip_bytes(estimator):
+    """``size_bytes`` after gzip: each Keras model's ``.keras`` file, or the pickle."""
+    import gzip
+
+    counter = _Counter()
+    counter.add(estimator)
+    if counter.keras_parts:
+        return sum(map(_keras_gzip_bytes, counter.keras_parts))
+    return len(gzip.compress(pickle.dumps(estimator, protocol=5), compresslevel=9))
+
+
+def _keras_gzip_bytes(model_or_report):
+    if isinstance(model_or_report, dict):  # a compressor's compression_report_["after"]
+        return model_or_report["keras_gzip_bytes"]
+    from skautosearch.compression._base import keras_file_sizes
+
+    return keras_file_sizes(model_or_report)[1]

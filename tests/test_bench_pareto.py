@@ -85,3 +85,13 @@ def test_replot_writes_report_and_figure(bench, tmp_path, capsys):
     assert "**MET**" in printed and "candidate 1 (int8 2x(30,60) d50), 10.00x smaller" in printed
     assert "| 1 | int8 2x(30,60) d50 | 0.9780 |" in printed and "knee" in printed
     assert figure.stat().st_size > 10_000
+
+
+def test_report_names_the_size_objective_and_the_target_ratio(bench):
+    out = _saved_run()
+    out["args"].update(target_ratio=15.0, size="gzip_bytes")
+    text = bench.report(out)
+    assert "| gzip_bytes |" in text and "bytes (gzip_bytes)" in text
+    # the smallest qualifying front model (candidate 1, 10x smaller) is not 15x smaller
+    assert "Target (>= 15x smaller" in text and "**NOT MET**" in text
+    assert "candidate 1 (int8 2x(30,60) d50), 10.00x smaller" in text

@@ -196,3 +196,12 @@ def test_docstring_examples_run():
 
     failures, tried = doctest.testmod(costs)
     assert tried > 0 and failures == 0
+
+
+def test_gzip_bytes_is_the_pickle_gzipped():
+    import gzip
+
+    model = LogisticRegression(max_iter=1000).fit(X, y)
+    costs = measure_costs(model, X, ["size_bytes", "gzip_bytes"])
+    assert costs["gzip_bytes"] == len(gzip.compress(pickle.dumps(model, protocol=5), 9))
+    assert costs["gzip_bytes"] < costs["size_bytes"]

@@ -1,8 +1,9 @@
 """Compression of Keras-backed scikit-learn estimators.
 
-Magnitude and structured pruning, post-training quantization and knowledge
-distillation, each a scikit-learn meta-estimator that works as the last step
-of a Pipeline and under the searches. This subpackage imports Keras; the rest
+Magnitude and structured pruning, quantization (down to binary weights),
+serving through the LiteRT int8 runtime and knowledge distillation, each a
+scikit-learn meta-estimator that works as the last step of a Pipeline and
+under the searches. This subpackage imports Keras; the rest
 of ``skautosearch`` does not.
 """
 
@@ -17,10 +18,13 @@ from .quantization import (
     QuantizedDense,
     quantize_model,
 )
+from .runtime import LiteRTModel, LiteRTQuantization
 from .structured import StructuredPruning
 
 __all__ = [
     "Distillation",
+    "LiteRTModel",
+    "LiteRTQuantization",
     "MagnitudePruning",
     "Quantization",
     "QuantizedConv1D",

@@ -8,9 +8,9 @@ from keras import ops
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 from sklearn.frozen import FrozenEstimator
-from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
+from .._sklearn_private import Interval, StrOptions
 from ..costs import _seconds_per_row
 from ._base import (
     _LATENCY_ROWS,
@@ -171,6 +171,11 @@ class Distillation(_BaseCompressor):
         training inputs only.
     n_augment : float, default=2.0
         Number of mixup inputs, as a multiple of the training set size (> 0).
+    transfer_data : array-like or None, default=None
+        Extra unlabelled inputs (same format as ``X``) labelled by the teacher
+        alone and trained on the soft term only, e.g. unlabelled rows of the
+        real distribution or noisy copies of the training rows. They are mixed
+        up with the training rows too when ``augment="mixup"``.
     verbose : int, default=0
         Keras verbosity.
 
@@ -216,6 +221,7 @@ class Distillation(_BaseCompressor):
         "epochs": [Interval(Integral, 1, None, closed="left"), None],
         "augment": [StrOptions({"mixup"}), None],
         "n_augment": [Interval(Real, 0, None, closed="neither")],
+        "transfer_data": ["array-like", None],
     }
 
     def __init__(
@@ -229,6 +235,7 @@ class Distillation(_BaseCompressor):
         batch_size=None,
         augment="mixup",
         n_augment=2.0,
+        transfer_data=None,
         validation_fraction=0.1,
         random_state=None,
         verbose=0,
@@ -241,6 +248,7 @@ class Distillation(_BaseCompressor):
         self.batch_size = batch_size
         self.augment = augment
         self.n_augment = n_augment
+        self.transfer_data = transfer_data
         self.validation_fraction = validation_fraction
         self.random_state = random_state
         self.verbose = verbose
@@ -258,6 +266,13 @@ class Distillation(_BaseCompressor):
                 f"{type(self.teacher).__name__}."
             )
         _check_keras_estimator(self.student, "student")
+        if self.transfer_data is not None and (
+            np.shape(self.transfer_data)[1:] != np.shape(X)[1:]
+        ):
+            raise ValueError(
+                "`transfer_data` must have the shape of X's rows "
+                f"{np.shape(X)[1:]}; got rows of shape {np.shape(self.transfer_data)[1:]}."
+            )
         if isinstance(self.student, FrozenEstimator):
             raise TypeError(
                 "`student` is trained by distillation; it cannot be a FrozenEstimator."
@@ -299,6 +314,7 @@ class Distillation(_BaseCompressor):
             "n_nonzero_params": None,
             "keras_bytes": None,
             "keras_gzip_bytes": None,
+            "weight_bytes": None,
             "latency_s_per_sample": latency,
             "score": float(estimator.score(X_val, y_val))
             if X_val is not None
@@ -312,12 +328,16 @@ class Distillation(_BaseCompressor):
         classes = np.asarray(self.teacher_.classes_)
         hard = (np.asarray(y)[:, None] == classes[None, :]).astype("float32")
         X_transfer = np.asarray(X)
+        extra = []
+        if self.transfer_data is not None:
+            extra.append(np.asarray(self.transfer_data, dtype=X_transfer.dtype))
         if self.augment == "mixup":
-            mixed = _mixup(X_transfer, int(round(self.n_augment * len(X_transfer))))
-            X_transfer = np.concatenate([X_transfer, mixed.astype(X_transfer.dtype)])
-            hard = np.concatenate(
-                [hard, np.zeros((len(mixed), len(classes)), "float32")]
-            )
+            pool = np.concatenate([X_transfer, *extra])
+            extra.append(_mixup(pool, int(round(self.n_augment * len(X_transfer)))))
+        if extra:
+            extra = np.concatenate(extra).astype(X_transfer.dtype)
+            X_transfer = np.concatenate([X_transfer, extra])
+            hard = np.concatenate([hard, np.zeros((len(extra), len(classes)), "float32")])
         soft = soften(self.teacher_.predict_proba(X_transfer), self.temperature)
         X_enc = _encode(student, X_transfer)[0]
         with _Logits(model) as logits_model:

@@ -4,8 +4,8 @@ from numbers import Integral, Real
 
 import keras
 import numpy as np
-from sklearn.utils._param_validation import Interval, StrOptions
 
+from .._sklearn_private import Interval, StrOptions
 from ._base import (
     _BaseCompressor,
     _build_untrained,

@@ -16,6 +16,7 @@ from sklearn.utils import estimator_checks as checks
 from skautosearch import AnnealingSearchCV, BayesianSearchCV, GeneticSearchCV
 from skautosearch.compression import (
     Distillation,
+    LiteRTQuantization,
     MagnitudePruning,
     Quantization,
     StructuredPruning,
@@ -52,6 +53,7 @@ def _compressors(student=make_mlp):
             augment=None,
             validation_fraction=None,
         ),
+        LiteRTQuantization(student(), validation_fraction=None),
     ]
 
 

@@ -57,3 +57,15 @@ def test_compressors_reuse_their_report(digits):
     assert costs == {"n_params": after["n_params"], "n_nonzero": after["n_nonzero_params"],
                      "size_bytes": after["keras_bytes"]}
     assert costs["n_nonzero"] < 0.6 * costs["n_params"]
+
+
+def test_gzip_bytes_sees_the_zeros_of_magnitude_pruning(digits):
+    X, y = digits
+    dense = make_mlp(hidden=(32,)).fit(X, y)
+    pruned = MagnitudePruning(make_mlp(hidden=(32,)), sparsity=0.9, pruning_epochs=1,
+                              fine_tune_epochs=0, random_state=0).fit(X, y)
+    names = ["size_bytes", "gzip_bytes"]
+    before, after = measure_costs(dense, X, names), measure_costs(pruned, X, names)
+    assert after["gzip_bytes"] == pruned.compression_report_["after"]["keras_gzip_bytes"]
+    assert after["size_bytes"] > 0.9 * before["size_bytes"]  # zeros are stored...
+    assert after["gzip_bytes"] < 0.7 * before["gzip_bytes"]  # ...and compress

@@ -74,3 +74,26 @@ def test_bad_teacher_and_student(digits):
         Distillation(LinearSVC(), make_mlp()).fit(*digits)
     with pytest.raises(TypeError, match="`student`"):
         Distillation(LogisticRegression(), LogisticRegression()).fit(*digits)
+
+
+def test_transfer_data_is_labelled_by_the_teacher(digits, monkeypatch):
+    X, y = digits
+    teacher = LogisticRegression(max_iter=200).fit(X, y)
+    seen = []
+    original = LogisticRegression.predict_proba
+    monkeypatch.setattr(LogisticRegression, "predict_proba",
+                        lambda self, Z: seen.append(len(Z)) or original(self, Z))
+    extra = X[:30] + 0.05
+    Distillation(teacher, make_mlp(hidden=(4,)), epochs=1, augment=None, transfer_data=extra,
+                 validation_fraction=None).fit(X, y)
+    assert len(X) + 30 in seen
+    seen.clear()
+    Distillation(teacher, make_mlp(hidden=(4,)), epochs=1, n_augment=0.5, transfer_data=extra,
+                 validation_fraction=None).fit(X, y)
+    assert len(X) + 30 + 200 in seen and len(X) + 30 not in seen
+
+
+def test_transfer_data_of_the_wrong_shape(digits):
+    X, y = digits
+    with pytest.raises(ValueError, match="`transfer_data` must have the shape"):
+        Distillation(LogisticRegression(), make_mlp(), transfer_data=X[:, :10]).fit(X, y)

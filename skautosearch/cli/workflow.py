@@ -58,6 +58,7 @@ class Recipe:
     training: dict  # stage 2: training hyper-parameters
     n_training: int  # stage 2 candidates
     seconds_per_fit: float  # a first guess for the time left, before any fit
+    learning_rate: float = 3e-3  # of the architecture search (a few epochs only)
 
 
 # ------------------------------------------------------------------------- recipes
@@ -74,7 +75,7 @@ def _cnn_recipe(quick):
                  "model__dense_units": [8, 16]}
         return Recipe("cnn", 5, 300, grid, space,
                       {"optimizer__learning_rate": Real(3e-3, 3e-2, prior="log-uniform"),
-                       "batch_size": Categorical([32, 64])}, 2, 0.5)
+                       "batch_size": Categorical([32, 64])}, 2, 0.5, 1e-2)
     # The CIFAR-10 workflow's grid (filters per block in {32, 64}, kernel 3 or 5):
     # 8 candidates; the others search blocks, filters, kernel and dense units.
     grid = {"model__filters_0": [32, 64], "model__filters_1": [32, 64],
@@ -146,7 +147,8 @@ def _load_lstm_data(recipe, seed):
 def _estimator(recipe, seed):
     from skautosearch.keras import KerasClassifier, build_cnn, build_lstm_classifier
 
-    common = dict(optimizer="adam", optimizer__learning_rate=1e-3, batch_size=32,
+    common = dict(optimizer="adam", optimizer__learning_rate=recipe.learning_rate,
+                  batch_size=32,
                   epochs=recipe.epochs, verbose=0, random_state=seed,
                   model__dropout=0.0)
     if recipe.name == "cnn":
@@ -437,7 +439,11 @@ def add_parser(subparsers):
     parser = subparsers.add_parser(
         "run", help="the whole workflow (the default): architecture search, "
                     "training hyper-parameters, compression, report",
-        description=__doc__.split("\n\n")[0].split(": ", 1)[1].strip())
+        description="The whole workflow on a Keras model: architecture search "
+                    "(GridSearchCV against the genetic, annealing and Bayesian "
+                    "searches, same fits budget), the training hyper-parameters of "
+                    "the best architecture, compression of the final model, and "
+                    "report.html. 'skautosearch' without a sub-command runs it.")
     add_options(parser)
     return parser
 

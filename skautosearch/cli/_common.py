@@ -85,17 +85,18 @@ def seed(text):
     return value
 
 
-def add_common_options(parser, output_default="skautosearch-output"):
+def add_common_options(parser, n_jobs_default=1, n_jobs_why=""):
     """Options every running sub-command takes: jobs, seed, output, progress, debug."""
     parser.add_argument(
-        "--n-jobs", type=n_jobs, default=1, metavar="N",
-        help="parallel fits in each search; -1 uses all cores (default: %(default)s)")
+        "--n-jobs", type=n_jobs, default=n_jobs_default, metavar="N",
+        help=f"parallel fits in each search; -1 uses all cores (default: "
+             f"%(default)s{n_jobs_why})")
     parser.add_argument(
         "--seed", type=seed, default=0,
         help="random seed of the split, the folds and every search "
              "(default: %(default)s)")
     parser.add_argument(
-        "--output", default=output_default, metavar="FOLDER",
+        "--output", default="skautosearch-output", metavar="FOLDER",
         help="folder for the results, created if needed (default: %(default)s)")
     parser.add_argument(
         "--no-progress", dest="progress", action="store_false",

@@ -10,6 +10,7 @@ import html
 import io
 import json
 import os
+import sys
 
 import numpy as np
 
@@ -112,7 +113,7 @@ def _draw_figures(results):
         import matplotlib
     except ImportError:
         print("matplotlib is not installed: no figures (pip install "
-              "skautosearch[plot])")
+              "skautosearch[plot])", file=sys.stderr)
         return {}
     matplotlib.use("Agg")
     searches = _searches(results)

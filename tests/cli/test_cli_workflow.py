@@ -27,7 +27,8 @@ SEARCHES = ["GridSearchCV", "GeneticSearchCV", "AnnealingSearchCV", "BayesianSea
 def quick_run(tmp_path_factory):
     """One tiny workflow run (with --objectives), its folder and its printed output."""
     out = tmp_path_factory.mktemp("workflow") / "out"
-    argv = ["--quick", "--objectives", "--no-progress", "--output", str(out)]
+    argv = ["--quick", "--objectives", "--n-jobs", "1", "--no-progress", "--output",
+            str(out)]
     capture = io.StringIO()
     from contextlib import redirect_stdout
 
@@ -80,7 +81,12 @@ def test_the_final_model_is_the_winner_with_tuned_training(quick_run):
     training = results["training"]
     final = training["final_params"]
     for name, value in results["winner"]["params"].items():
+        if name.startswith("model__filters_") and \
+                int(name.rsplit("_", 1)[1]) >= final["model__n_blocks"]:
+            assert name not in final  # the filters of a block the model lacks
+            continue
         assert final[name] == value
+    assert {"model__n_blocks", "model__dense_units", "model__filters_0"} <= set(final)
     for name, value in training["best_params"].items():
         assert final[name] == value
     assert set(training["best_params"]) == {"optimizer__learning_rate", "batch_size"}
@@ -135,7 +141,7 @@ def test_the_report_is_one_self_contained_page(quick_run):
                     "3. Compression of the final model",
                     "Parameters of the final model", "Reproduce"]:
         assert f"<h2>{heading}</h2>" in page
-    assert results["command"].startswith("skautosearch --quick --objectives")
+    assert results["command"].startswith("skautosearch --quick --objectives --n-jobs 1")
     assert f"<pre>{results['command']}</pre>" in page
     for name in SEARCHES:
         assert f"<td>{name}</td>" in page
@@ -188,3 +194,15 @@ def test_the_report_opens_in_chromium_without_errors(quick_run, tmp_path):
         assert image.size == (1200, 4000)
         # Figures drawn: far more than the page's few text colours.
         assert len(image.convert("RGB").getcolors(maxcolors=1 << 20)) > 1000
+
+
+def test_lstm_data_falls_back_to_synthetic_sequences_offline(monkeypatch, tmp_path):
+    from skautosearch.cli import workflow
+
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))  # an empty cache: no imdb.npz
+    recipe = workflow.RECIPES["lstm"](quick=True)
+    X, X_test, y, y_test, note = workflow._load_lstm_data(recipe, seed=0)
+    assert note.startswith("SYNTHETIC token sequences")
+    assert X.shape == (recipe.n_train, 100) and X_test.shape == (recipe.n_train, 100)
+    assert set(y) == set(y_test) == {0, 1}
+    assert not os.listdir(tmp_path)  # nothing was downloaded

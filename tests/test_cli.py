@@ -253,6 +253,26 @@ def test_results_json_has_config_summary_and_every_candidate(tiny_run):
         assert len(list(csv.DictReader(f))) == len(rows)
 
 
+def test_report_of_a_comparison_is_rebuilt_from_its_folder(tiny_run, tmp_path):
+    import re
+    import shutil
+
+    _, out = tiny_run
+    page = (out / "report.html").read_text(encoding="utf-8")
+    images = re.findall(r'<img src="data:image/png;base64,[^"]+"', page)
+    assert len(images) == 3  # convergence, generations, annealing
+    assert "<pre>skautosearch compare --dataset iris --quick" in page
+    for method in ["GridSearchCV", "RandomizedSearchCV", "GeneticSearchCV",
+                   "AnnealingSearchCV", "BayesianSearchCV"]:
+        assert f"<td>{method}</td>" in page
+    copy = tmp_path / "copy"
+    shutil.copytree(out, copy)
+    for name in ["report.html", "convergence.png", "genetic.png", "annealing.png"]:
+        os.remove(copy / name)
+    assert main(["report", str(copy)]) == 0
+    assert (copy / "report.html").read_text(encoding="utf-8") == page
+
+
 def test_run_prints_the_comparison_table(tmp_path, capsys):
     code = main(TINY + ["--strategies", "random", "--output", str(tmp_path)])
     out = capsys.readouterr().out

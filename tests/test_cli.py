@@ -390,3 +390,13 @@ def test_checkpoint_resumes_a_rerun_without_refitting(tmp_path, capsys):
                      for name in journals}
     assert [r["best_cv_score"] for r in first["summary"]] == \
         [r["best_cv_score"] for r in again["summary"]]
+
+
+def test_progress_bars_survive_parallel_workers(tmp_path, capsys):
+    # scikit-learn pickles the search (its progress bar included) for each worker.
+    argv = [a for a in TINY if a != "--no-progress"] + [
+        "--strategies", "grid,genetic", "--n-jobs", "2", "--output", str(tmp_path)]
+    assert main(argv) == 0
+    with open(tmp_path / "summary.csv") as f:
+        assert [r["n_fits"] for r in csv.DictReader(f)] == ["32", "8"]
+    assert "32/32" in capsys.readouterr().err  # the grid's bar reached its end

@@ -143,10 +143,11 @@ def fit_with_progress(label, search, X, y, n_fits, show_progress):
 
     bar = ProgressCallback(n_fits, desc=f"  {label:<18}", disable=not show_progress)
     bar.on_batch_start(search, 0)  # start the clock (and the bar) now
+    local = LocalCallback(bar)
     if hasattr(search, "progress"):  # our chunked scikit-learn searches
-        search.progress = bar
+        search.progress = local
     else:
-        search.set_params(callbacks=[bar])
+        search.set_params(callbacks=[local])
     start = time.perf_counter()
     try:
         with warnings.catch_warnings(record=True) as caught:
@@ -156,6 +157,28 @@ def fit_with_progress(label, search, X, y, n_fits, show_progress):
         bar.close()
     report_warnings(label, caught)
     return time.perf_counter() - start
+
+
+class LocalCallback:
+    """A search callback that stays in this process: it pickles to a no-op.
+
+    scikit-learn sends the search itself to every joblib worker (``caller=self``),
+    callbacks included; a progress bar holds a terminal stream that cannot be
+    pickled, and a worker has no business drawing it anyway.
+    """
+
+    def __init__(self, callback):
+        self.callback = callback
+
+    def __reduce__(self):
+        return (LocalCallback, (None,))
+
+    def on_batch_start(self, search, n_fits):
+        if self.callback is not None:
+            self.callback.on_batch_start(search, n_fits)
+
+    def __call__(self, search, results):
+        return None if self.callback is None else self.callback(search, results)
 
 
 def report_warnings(label, caught):

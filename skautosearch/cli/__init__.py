@@ -10,10 +10,11 @@ compression of the final model, with an HTML report (:mod:`.workflow`).
 a CSV file (:mod:`.compare`); ``skautosearch report FOLDER`` rebuilds a finished
 run's ``report.html`` (:mod:`.report`).
 
-Every module of this package is one job: :mod:`.workflow`, :mod:`.compare`,
-:mod:`.report`, :mod:`.data` (bundled sets and CSV files), :mod:`.estimators`
-(the estimators and spaces of ``compare``). Importing it imports neither
-scikit-learn's searches nor TensorFlow, so ``--help`` is instant.
+Every module of this package is one job: :mod:`.workflow`, :mod:`.recipes` (the
+workflow's models and data), :mod:`.compare`, :mod:`.data` (bundled sets and CSV
+files), :mod:`.estimators` (the estimators and spaces of ``compare``),
+:mod:`.report`. Importing it imports neither scikit-learn's searches nor
+TensorFlow, so ``--help`` is instant.
 """
 
 import argparse

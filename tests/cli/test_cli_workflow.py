@@ -197,11 +197,11 @@ def test_the_report_opens_in_chromium_without_errors(quick_run, tmp_path):
 
 
 def test_lstm_data_falls_back_to_synthetic_sequences_offline(monkeypatch, tmp_path):
-    from skautosearch.cli import workflow
+    from skautosearch.cli import recipes
 
     monkeypatch.setenv("KERAS_HOME", str(tmp_path))  # an empty cache: no imdb.npz
-    recipe = workflow.RECIPES["lstm"](quick=True)
-    X, X_test, y, y_test, note = workflow._load_lstm_data(recipe, seed=0)
+    recipe = recipes.RECIPES["lstm"](quick=True)
+    X, X_test, y, y_test, note = recipes.load_data(recipe, seed=0)
     assert note.startswith("SYNTHETIC token sequences")
     assert X.shape == (recipe.n_train, 100) and X_test.shape == (recipe.n_train, 100)
     assert set(y) == set(y_test) == {0, 1}

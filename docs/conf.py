@@ -131,13 +131,15 @@ sphinx_gallery_conf = {
 def _write_cli_help():
     out = DOCS / "_generated"
     out.mkdir(exist_ok=True)
-    text = subprocess.run(
-        [sys.executable, "-m", "skautosearch", "--help"], capture_output=True,
-        text=True, check=True, env={**os.environ, "COLUMNS": "88"}, cwd=ROOT,
-    ).stdout
-    target = out / "cli_help.txt"
-    if not target.exists() or target.read_text() != text:
-        target.write_text(text)
+    for name, args in (("cli_help.txt", ["--help"]),
+                       ("cli_compare_help.txt", ["compare", "--help"])):
+        text = subprocess.run(
+            [sys.executable, "-m", "skautosearch", *args], capture_output=True,
+            text=True, check=True, env={**os.environ, "COLUMNS": "88"}, cwd=ROOT,
+        ).stdout
+        target = out / name
+        if not target.exists() or target.read_text() != text:
+            target.write_text(text)
 
 
 _write_cli_help()

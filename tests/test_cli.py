@@ -11,11 +11,11 @@ from sklearn.datasets import load_iris
 from sklearn.model_selection import GridSearchCV, RandomizedSearchCV, StratifiedKFold
 from sklearn.svm import SVC
 
-from skautosearch import cli
 from skautosearch.cli import ESTIMATORS, main
+from skautosearch.cli._searches import ChunkedGridSearchCV, ChunkedRandomizedSearchCV
 
-# A tiny run: iris, 2 folds, 4 candidates per search, grid of 16 (--quick).
-TINY = ["--dataset", "iris", "--quick", "--cv", "2", "--n-iter", "4", "--no-progress"]
+# A tiny comparison: iris, 2 folds, 4 candidates per search, grid of 16 (--quick).
+TINY = ["compare", "--dataset", "iris", "--quick", "--cv", "2", "--n-iter", "4", "--no-progress"]
 
 
 def _error_line(capsys, argv):
@@ -67,32 +67,102 @@ def _table(n=40, colour=False):
     ],
 )
 def test_bad_arguments_exit_2_with_one_line(capsys, argv, message):
+    assert message in _error_line(capsys, ["compare"] + argv)
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--cv", "1"], "argument --cv: 1 is below 2"),
+        (["--model", "gru"], "argument --model: invalid choice: 'gru'"),
+        (["--strategies", "grid,hill-climbing"], "unknown strategy hill-climbing"),
+        (["--n-iter", "0"], "argument --n-iter: 0 is below 1"),
+        (["--seed", "-1"], "argument --seed: -1 is not in [0, 4294967295]"),
+        (["run", "--n-jobs", "0"], "argument --n-jobs: 0 jobs"),
+        (["report"], "the following arguments are required: FOLDER"),
+        (["compare", "--model", "cnn"], "unrecognized arguments: --model cnn"),
+    ],
+)
+def test_bad_workflow_arguments_exit_2_with_one_line(capsys, argv, message):
     assert message in _error_line(capsys, argv)
+
+
+def test_compare_options_without_a_sub_command_run_compare(capsys):
+    # The command's options before sub-commands existed keep their meaning.
+    line = _error_line(capsys, ["compare", "--dataset", "no-such-data", "--quick"])
+    assert "unknown dataset 'no-such-data'" in line
+
+
+def test_output_that_is_a_file_is_refused_before_anything_runs(capsys, tmp_path):
+    path = tmp_path / "results"
+    path.write_text("my notes\n")
+    for argv in (["--quick"], TINY):
+        line = _error_line(capsys, argv + ["--output", str(path)])
+        assert "--output" in line and "is a file" in line
+    assert path.read_text() == "my notes\n"
+
+
+def test_report_of_a_folder_without_results_exits_2(capsys, tmp_path):
+    assert "has no results.json" in _error_line(capsys, ["report", str(tmp_path)])
+    missing = str(tmp_path / "nowhere")
+    assert "is not a folder" in _error_line(capsys, ["report", missing])
+    (tmp_path / "results.json").write_text("{not json")
+    assert "cannot read" in _error_line(capsys, ["report", str(tmp_path)])
+
+
+def test_workflow_without_the_keras_extra_exits_2(capsys, monkeypatch, tmp_path):
+    import skautosearch
+
+    monkeypatch.delattr(skautosearch, "keras", raising=False)
+    monkeypatch.setitem(sys.modules, "skautosearch.keras", None)
+    line = _error_line(capsys, ["--quick", "--output", str(tmp_path / "out")])
+    assert "pip install 'skautosearch[keras]'" in line
+
+
+def test_a_failure_is_one_line_and_debug_shows_the_traceback(capsys, monkeypatch,
+                                                            tmp_path):
+    from skautosearch.cli import compare
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("the searches broke\nsecond line")
+
+    monkeypatch.setattr(compare, "_fit_all", broken)
+    argv = TINY + ["--output", str(tmp_path)]
+    assert main(argv) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == ["skautosearch: failed: RuntimeError: the searches broke "
+                   "(--debug for the traceback)"]
+    assert main(argv + ["--debug"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("Traceback (most recent call last):")
+    assert "in broken" in err
+    assert err.strip().splitlines()[-1] == (
+        "skautosearch: failed: RuntimeError: the searches broke")
 
 
 def test_csv_errors_exit_2_with_one_line(capsys, csv_file, tmp_path):
     path = csv_file(_table())
-    assert "--target is required" in _error_line(capsys, ["--dataset", path])
-    line = _error_line(capsys, ["--dataset", path, "--target", "species"])
+    assert "--target is required" in _error_line(capsys, ["compare", "--dataset", path])
+    line = _error_line(capsys, ["compare", "--dataset", path, "--target", "species"])
     assert "target column 'species' is not in" in line and "x1, x2, label" in line
     text = csv_file(_table(colour=True), "colour.csv")
-    line = _error_line(capsys, ["--dataset", text, "--target", "label"])
+    line = _error_line(capsys, ["compare", "--dataset", text, "--target", "label"])
     assert "feature column 'colour' is not numeric" in line and "--encode" in line
     binary = tmp_path / "binary.csv"
     binary.write_bytes(b"\xff\xfe\x00\x81" * 50)
-    assert "not a readable CSV" in _error_line(capsys, ["--dataset", str(binary)])
-    assert "is a folder" in _error_line(capsys, ["--dataset", str(tmp_path)])
+    assert "not a readable CSV" in _error_line(capsys, ["compare", "--dataset", str(binary)])
+    assert "is a folder" in _error_line(capsys, ["compare", "--dataset", str(tmp_path)])
     rows = _table()
     rows[3][0] = ""
     holes = csv_file(rows, "holes.csv")
     assert "'x1' has missing values" in _error_line(
-        capsys, ["--dataset", holes, "--target", "label"])
+        capsys, ["compare", "--dataset", holes, "--target", "label"])
     rows = _table()
     rows[5][1] = "NA"
     assert "'x2' has missing values" in _error_line(
-        capsys, ["--dataset", csv_file(rows, "na.csv"), "--target", "label"])
+        capsys, ["compare", "--dataset", csv_file(rows, "na.csv"), "--target", "label"])
     assert "header has 4" in _error_line(
-        capsys, ["--dataset", csv_file([["a", "b", "c", "d"], ["1", "2"]], "short.csv"),
+        capsys, ["compare", "--dataset", csv_file([["a", "b", "c", "d"], ["1", "2"]], "short.csv"),
                  "--target", "d"])
 
 
@@ -101,19 +171,28 @@ def test_keras_estimator_without_the_extra_exits_2(capsys, monkeypatch):
 
     monkeypatch.delattr(skautosearch, "keras", raising=False)
     monkeypatch.setitem(sys.modules, "skautosearch.keras", None)
-    line = _error_line(capsys, ["--estimator", "keras-mlp", "--dataset", "iris"])
+    line = _error_line(capsys, ["compare", "--estimator", "keras-mlp", "--dataset",
+                                "iris"])
     assert "pip install skautosearch[keras]" in line
 
 
 def test_help_explains_every_option(capsys):
-    assert main(["--help"]) == 0
+    assert main(["compare", "--help"]) == 0
     text = capsys.readouterr().out
     for option in ["--dataset", "--target", "--estimator", "--strategies", "--n-iter",
                    "--cv", "--n-jobs", "--seed", "--output", "--quick", "--encode",
-                   "--checkpoint"]:
+                   "--checkpoint", "--debug"]:
         assert option in text
     for name in ESTIMATORS:
         assert name in text
+    assert main(["--help"]) == 0
+    text = capsys.readouterr().out
+    for option in ["--model", "--strategies", "--n-iter", "--cv", "--objectives",
+                   "--quick", "--n-jobs", "--seed", "--output", "--no-progress",
+                   "--debug", "run", "compare", "report"]:
+        assert option in text
+    assert main(["report", "--help"]) == 0
+    assert "FOLDER" in capsys.readouterr().out
     assert main(["--version"]) == 0
     assert capsys.readouterr().out.startswith("skautosearch 0.")
 
@@ -130,7 +209,7 @@ def test_run_writes_summary_results_and_plots(tiny_run, capsys):
     assert code == 0
     assert sorted(os.listdir(out)) == [
         "annealing.png", "convergence.png", "cv_results.csv", "genetic.png",
-        "results.json", "summary.csv"]
+        "report.html", "results.json", "summary.csv"]
     with open(out / "summary.csv") as f:
         summary = list(csv.DictReader(f))
     assert [r["method"] for r in summary] == [
@@ -174,6 +253,26 @@ def test_results_json_has_config_summary_and_every_candidate(tiny_run):
         assert len(list(csv.DictReader(f))) == len(rows)
 
 
+def test_report_of_a_comparison_is_rebuilt_from_its_folder(tiny_run, tmp_path):
+    import re
+    import shutil
+
+    _, out = tiny_run
+    page = (out / "report.html").read_text(encoding="utf-8")
+    images = re.findall(r'<img src="data:image/png;base64,[^"]+"', page)
+    assert len(images) == 3  # convergence, generations, annealing
+    assert "<pre>skautosearch compare --dataset iris --quick" in page
+    for method in ["GridSearchCV", "RandomizedSearchCV", "GeneticSearchCV",
+                   "AnnealingSearchCV", "BayesianSearchCV"]:
+        assert f"<td>{method}</td>" in page
+    copy = tmp_path / "copy"
+    shutil.copytree(out, copy)
+    for name in ["report.html", "convergence.png", "genetic.png", "annealing.png"]:
+        os.remove(copy / name)
+    assert main(["report", str(copy)]) == 0
+    assert (copy / "report.html").read_text(encoding="utf-8") == page
+
+
 def test_run_prints_the_comparison_table(tmp_path, capsys):
     code = main(TINY + ["--strategies", "random", "--output", str(tmp_path)])
     out = capsys.readouterr().out
@@ -185,12 +284,13 @@ def test_run_prints_the_comparison_table(tmp_path, capsys):
         assert column in header
     assert "n/a (no grid)" in out
     assert sorted(os.listdir(tmp_path)) == [
-        "convergence.png", "cv_results.csv", "results.json", "summary.csv"]
+        "convergence.png", "cv_results.csv", "report.html", "results.json",
+        "summary.csv"]
 
 
 def test_csv_with_text_features_runs_with_encode(tmp_path, csv_file, capsys):
     path = csv_file(_table(n=60, colour=True))
-    argv = ["--dataset", path, "--target", "label", "--encode", "--strategies",
+    argv = ["compare", "--dataset", path, "--target", "label", "--encode", "--strategies",
             "grid,random", "--estimator", "knn", "--quick", "--cv", "2",
             "--n-iter", "3", "--no-progress", "--output", str(tmp_path)]
     assert main(argv) == 0
@@ -200,7 +300,7 @@ def test_csv_with_text_features_runs_with_encode(tmp_path, csv_file, capsys):
 def test_csv_numeric_target_is_a_regression(tmp_path, csv_file, capsys):
     rows = [["a", "b", "price"]] + [
         [str(i), str(i % 7), f"{i * 1.5 + 0.25:.2f}"] for i in range(40)]
-    argv = ["--dataset", csv_file(rows), "--target", "price", "--estimator", "linear",
+    argv = ["compare", "--dataset", csv_file(rows), "--target", "price", "--estimator", "linear",
             "--strategies", "random", "--quick", "--cv", "2", "--n-iter", "3",
             "--no-progress", "--output", str(tmp_path)]
     assert main(argv) == 0
@@ -227,7 +327,7 @@ def test_module_entry_point_runs_without_tensorflow(tmp_path):
 
 
 def test_repeated_warnings_are_counted_on_one_line(tmp_path, capsys):
-    argv = ["--dataset", "iris", "--estimator", "mlp", "--strategies", "random",
+    argv = ["compare", "--dataset", "iris", "--estimator", "mlp", "--strategies", "random",
             "--quick", "--cv", "2", "--n-iter", "3", "--no-progress",
             "--output", str(tmp_path)]
     assert main(argv) == 0
@@ -247,12 +347,12 @@ def test_chunked_searches_match_scikit_learn(chunked_name):
     if chunked_name == "grid":
         args = (SVC(), {"C": [0.01, 0.1, 1, 10, 100], "gamma": [0.01, 0.1]})
         kwargs = dict(cv=cv)
-        ours, theirs = cli._ChunkedGridSearchCV, GridSearchCV
+        ours, theirs = ChunkedGridSearchCV, GridSearchCV
         expected_calls = [4, 8, 10]
     else:
         args = (SVC(), {"C": loguniform(1e-2, 1e2), "gamma": [0.01, 0.1]})
         kwargs = dict(cv=cv, n_iter=9, random_state=0)
-        ours, theirs = cli._ChunkedRandomizedSearchCV, RandomizedSearchCV
+        ours, theirs = ChunkedRandomizedSearchCV, RandomizedSearchCV
         expected_calls = [4, 8, 9]
     calls = []
     chunked = ours(*args, **kwargs)
@@ -290,3 +390,13 @@ def test_checkpoint_resumes_a_rerun_without_refitting(tmp_path, capsys):
                      for name in journals}
     assert [r["best_cv_score"] for r in first["summary"]] == \
         [r["best_cv_score"] for r in again["summary"]]
+
+
+def test_progress_bars_survive_parallel_workers(tmp_path, capsys):
+    # scikit-learn pickles the search (its progress bar included) for each worker.
+    argv = [a for a in TINY if a != "--no-progress"] + [
+        "--strategies", "grid,genetic", "--n-jobs", "2", "--output", str(tmp_path)]
+    assert main(argv) == 0
+    with open(tmp_path / "summary.csv") as f:
+        assert [r["n_fits"] for r in csv.DictReader(f)] == ["32", "8"]
+    assert "32/32" in capsys.readouterr().err  # the grid's bar reached its end

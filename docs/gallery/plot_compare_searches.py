@@ -2,7 +2,7 @@
 Five searches, one space, one budget
 ====================================
 
-The package's main job in code (the ``skautosearch`` command does the same, with
+What ``skautosearch compare`` does, in code (the command uses
 a bigger grid): tune an RBF support vector machine on the digits with
 ``GridSearchCV``, ``RandomizedSearchCV`` and our three searches, and compare how
 many fits each needs to reach the grid's best cross-validated score.

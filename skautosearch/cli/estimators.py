@@ -1,0 +1,198 @@
+"""The estimators of ``skautosearch compare`` and their search spaces.
+
+A dimension is ``("log", low, high)``, ``("int", low, high)`` or ``("cat", [values])``.
+GridSearchCV gets a grid over the same ranges (geometric for "log"); every other
+search gets the scipy.stats distributions, so all of them search the same space.
+"""
+
+import math
+import os
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ._common import UsageError
+
+
+def _log(low, high):
+    return ("log", low, high)
+
+
+def int_range(low, high):
+    """An integer dimension, both ends included."""
+    return ("int", low, high)
+
+
+def _cat(*values):
+    return ("cat", list(values))
+
+
+def distribution(dim):
+    """The scipy.stats distribution (or list) of a dimension."""
+    from scipy.stats import loguniform, randint
+
+    kind = dim[0]
+    if kind == "log":
+        return loguniform(dim[1], dim[2])
+    if kind == "int":
+        return randint(dim[1], dim[2] + 1)
+    return list(dim[1])
+
+
+def _grid_values(dim, points):
+    kind = dim[0]
+    if kind == "log":
+        return [float(f"{v:.3g}") for v in np.geomspace(dim[1], dim[2], points)]
+    if kind == "int":
+        return sorted({int(round(v)) for v in np.linspace(dim[1], dim[2], points)})
+    return list(dim[1])
+
+
+def make_grid(space, max_size):
+    """A grid over ``space`` with at most ``max_size`` points (and >= 2 per range)."""
+    n_cat = math.prod(len(d[1]) for d in space.values() if d[0] == "cat")
+    n_num = sum(d[0] != "cat" for d in space.values())
+    points = max(2, int((max_size / n_cat) ** (1 / n_num))) if n_num else 0
+    return {name: _grid_values(dim, points) for name, dim in space.items()}
+
+
+# ---------------------------------------------------------------------- estimators
+
+
+@dataclass
+class _EstimatorSpec:
+    help: str
+    make: object  # (task, seed, quick) -> estimator
+    space: dict
+    scale: bool = True
+    keras: bool = False
+    needs_images: bool = False
+    regression_space: dict = field(default=None)
+
+
+def _svm(task, seed, quick):
+    from sklearn.svm import SVC, SVR
+
+    return SVC() if task == "classification" else SVR()
+
+
+def _linear(task, seed, quick):
+    from sklearn.linear_model import LogisticRegression, Ridge
+
+    if task == "classification":
+        return LogisticRegression(max_iter=2000)
+    return Ridge()
+
+
+def _knn(task, seed, quick):
+    from sklearn.neighbors import KNeighborsClassifier, KNeighborsRegressor
+
+    return KNeighborsClassifier() if task == "classification" else KNeighborsRegressor()
+
+
+def _forest(task, seed, quick):
+    from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
+
+    cls = RandomForestClassifier if task == "classification" else RandomForestRegressor
+    return cls(random_state=seed)
+
+
+def _boosting(task, seed, quick):
+    from sklearn.ensemble import (
+        HistGradientBoostingClassifier,
+        HistGradientBoostingRegressor,
+    )
+
+    cls = (HistGradientBoostingClassifier if task == "classification"
+           else HistGradientBoostingRegressor)
+    return cls(max_iter=50 if quick else 100, random_state=seed)
+
+
+def _mlp(task, seed, quick):
+    from sklearn.neural_network import MLPClassifier, MLPRegressor
+
+    cls = MLPClassifier if task == "classification" else MLPRegressor
+    return cls(max_iter=100 if quick else 300, random_state=seed)
+
+
+def quiet_tensorflow():
+    # TensorFlow's C++ start-up messages and retracing warnings drown the table.
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    import logging
+
+    logging.getLogger("tensorflow").setLevel(logging.ERROR)
+
+
+def _keras(builder_name, task, seed, quick, **model_kwargs):
+    quiet_tensorflow()
+    try:
+        from skautosearch import keras as sk_keras
+    except ImportError as exc:
+        raise UsageError(
+            "the Keras estimators need the keras extra: pip install "
+            f"skautosearch[keras] ({exc})"
+        ) from None
+    builder = getattr(sk_keras, builder_name)
+    # Every searched parameter is set here too: SciKeras lists routed parameters
+    # (model__..., optimizer__...) in get_params only once they are set.
+    common = dict(epochs=5 if quick else 15, batch_size=32, verbose=0,
+                  random_state=seed, optimizer="adam", optimizer__learning_rate=1e-3,
+                  **{f"model__{k}": v for k, v in model_kwargs.items()})
+    if task == "classification":
+        return sk_keras.KerasClassifier(
+            builder, loss="sparse_categorical_crossentropy", **common)
+    if builder_name == "build_cnn":
+        raise UsageError("keras-cnn is a classifier; use keras-mlp for regression")
+    return sk_keras.KerasRegressor(builder, loss="mse", model__task="regression",
+                                   **common)
+
+
+def _keras_mlp(task, seed, quick):
+    return _keras("build_mlp", task, seed, quick, hidden_units=(32,), dropout=0.0)
+
+
+def _keras_cnn(task, seed, quick):
+    return _keras("build_cnn", task, seed, quick, input_shape=(8, 8, 1),
+                  dense_units=32, n_blocks=1, filters_0=16, kernel_size=3)
+
+
+ESTIMATORS = {
+    "svm": _EstimatorSpec(
+        "support vector machine, RBF kernel (SVC / SVR): C, gamma",
+        _svm, {"C": _log(1e-2, 1e3), "gamma": _log(1e-5, 1.0)}),
+    "linear": _EstimatorSpec(
+        "LogisticRegression (C) / Ridge (alpha)",
+        _linear, {"C": _log(1e-4, 1e2)},
+        regression_space={"alpha": _log(1e-3, 1e3)}),
+    "knn": _EstimatorSpec(
+        "k nearest neighbours: n_neighbors, weights, p",
+        _knn, {"n_neighbors": int_range(1, 30), "weights": _cat("uniform", "distance"),
+               "p": _cat(1, 2)}),
+    "random-forest": _EstimatorSpec(
+        "random forest: n_estimators, max_depth, max_features, min_samples_leaf",
+        _forest, {"n_estimators": int_range(20, 200), "max_depth": int_range(2, 20),
+                  "max_features": _cat("sqrt", "log2"),
+                  "min_samples_leaf": int_range(1, 10)}, scale=False),
+    "gradient-boosting": _EstimatorSpec(
+        "histogram gradient boosting: learning_rate, max_leaf_nodes, "
+        "l2_regularization",
+        _boosting, {"learning_rate": _log(1e-2, 0.5), "max_leaf_nodes": int_range(4, 64),
+                    "l2_regularization": _log(1e-4, 10.0)}, scale=False),
+    "mlp": _EstimatorSpec(
+        "scikit-learn multi-layer perceptron: hidden_layer_sizes, alpha, "
+        "learning_rate_init",
+        _mlp, {"hidden_layer_sizes": _cat((32,), (64,), (64, 32)),
+               "alpha": _log(1e-6, 1e-1), "learning_rate_init": _log(1e-4, 1e-1)}),
+    "keras-mlp": _EstimatorSpec(
+        "Keras MLP (keras extra): hidden units, dropout, learning rate",
+        _keras_mlp, {"model__hidden_units": _cat((32,), (64,), (64, 32)),
+                     "model__dropout": _cat(0.0, 0.3),
+                     "optimizer__learning_rate": _log(1e-4, 3e-2)}, keras=True),
+    "keras-cnn": _EstimatorSpec(
+        "Keras CNN on 8x8 images (keras extra; digits only): filters, kernel "
+        "size, learning rate",
+        _keras_cnn, {"model__n_blocks": _cat(1, 2), "model__filters_0": _cat(16, 32),
+                     "model__kernel_size": _cat(2, 3),
+                     "optimizer__learning_rate": _log(1e-4, 3e-2)},
+        keras=True, needs_images=True),
+}

@@ -206,3 +206,14 @@ def test_lstm_data_falls_back_to_synthetic_sequences_offline(monkeypatch, tmp_pa
     assert X.shape == (recipe.n_train, 100) and X_test.shape == (recipe.n_train, 100)
     assert set(y) == set(y_test) == {0, 1}
     assert not os.listdir(tmp_path)  # nothing was downloaded
+
+
+def test_budget_runs_the_architecture_searches_by_successive_halving(tmp_path, capsys):
+    out = tmp_path / "out"
+    code = main(["--quick", "--budget", "--strategies", "grid,genetic", "--n-jobs", "1",
+                 "--no-progress", "--output", str(out)])
+    assert code == 0
+    with open(out / "results.json") as f:
+        results = json.load(f)
+    text = json.dumps(results)
+    assert '"n_resources"' in text and '"resources_trained"' in text

@@ -14,8 +14,10 @@ __all__ = ["STRATEGY_COLUMNS", "convergence", "to_dataframe"]
 #: puts them first: ``batch`` (all three searches), ``generation``
 #: (:class:`~skautosearch.GeneticSearchCV`), ``chain``, ``step`` and ``temperature``
 #: (:class:`~skautosearch.AnnealingSearchCV`), ``iteration``
-#: (:class:`~skautosearch.BayesianSearchCV`).
-STRATEGY_COLUMNS = ("batch", "generation", "chain", "step", "temperature", "iteration")
+#: (:class:`~skautosearch.BayesianSearchCV`), and with budgets ``iter``, ``n_resources``,
+#: ``bracket`` and ``resources_trained``.
+STRATEGY_COLUMNS = ("batch", "generation", "chain", "step", "temperature", "iteration",
+                    "iter", "n_resources", "bracket", "resources_trained")
 
 
 def _cv_results(search):

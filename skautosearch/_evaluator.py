@@ -132,6 +132,8 @@ class Evaluator:
                 self.genomes.extend(batch[i] for i in alive)
                 for i, candidate_outs in zip(alive, outs):
                     top[i] = candidate_outs
+                if last:
+                    break  # nothing to promote to; the models go in ``finally``
                 scores = [mean_score(o, self.metric) for o in outs]
                 kept = set(promoted(scores, schedule.n_promoted(len(alive))))
                 for j, i in enumerate(alive):
@@ -139,7 +141,7 @@ class Evaluator:
                         self.store.discard(keys[i])  # eliminated: its models go
                 alive = [i for j, i in enumerate(alive) if j in kept]
                 continued = True
-                if not alive:
+                if not alive:  # every one failed: none to promote
                     break
         finally:
             for i in alive:

@@ -7,6 +7,7 @@ from keras import wrappers as _kw
 from sklearn.base import BaseEstimator, clone
 
 from .._keras_state import keras_fit_scope
+from ._fast import build_training_state
 from ._wrappers import KerasClassifier, KerasRegressor
 
 __all__ = [
@@ -54,6 +55,13 @@ class _FlatDictParamsMixin:
         # keras.wrappers' own __sklearn_clone__ drops ``fit_kwargs``; use the
         # standard parameter-based clone instead.
         return BaseEstimator.__sklearn_clone__(self)
+
+    def _get_model(self, X, y):
+        # keras.wrappers builds a fresh model for every fit: create its
+        # training state before the first trace (see build_training_state).
+        model = super()._get_model(X, y)
+        build_training_state(model, X, y)
+        return model
 
     def fit(self, X, y, **kwargs):
         # keras.wrappers' fit updates ``fit_kwargs`` in place with ``kwargs``:

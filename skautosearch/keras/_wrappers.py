@@ -15,7 +15,7 @@ from sklearn.utils import ClassifierTags, RegressorTags
 
 from .._keras_state import keras_fit_scope
 from .._sklearn_private import Interval, validate_parameter_constraints
-from ._fast import lease_model
+from ._fast import build_training_state, lease_model
 
 __all__ = ["KerasClassifier", "KerasRegressor"]
 
@@ -142,6 +142,28 @@ def _max_token(X):
     if dtype is None or getattr(dtype, "kind", "") not in "iu" or not X.size:
         return None
     return int(np.max(X))
+
+
+_PREDICT_HOOKS = (
+    "on_predict_begin",
+    "on_predict_end",
+    "on_predict_batch_begin",
+    "on_predict_batch_end",
+)
+
+
+def _watches_predict(callbacks):
+    """Whether any of ``callbacks`` does something during ``predict``.
+
+    SciKeras passes the wrapper's ``callbacks`` to ``predict`` as well as to
+    ``fit``; most (EarlyStopping, ModelCheckpoint, a counter of epochs) only
+    act in ``fit``, and ``predict`` may then skip Keras's callback machinery.
+    """
+    return any(
+        getattr(type(callback), hook) is not getattr(keras.callbacks.Callback, hook)
+        for callback in keras.tree.flatten(callbacks or [])
+        for hook in _PREDICT_HOOKS
+    )
 
 
 class _FastFitMixin:
@@ -277,6 +299,7 @@ class _FastFitMixin:
         self, X, y, sample_weight, warm_start, epochs, initial_epoch, **kwargs
     ):
         with keras_fit_scope(self._random_state):
+            build_training_state(self.model_, X, y)
             return super()._fit_keras_model(
                 X, y, sample_weight, warm_start, epochs, initial_epoch, **kwargs
             )
@@ -286,7 +309,11 @@ class _FastFitMixin:
         # more than the arithmetic for small models.  For a plain array and no
         # predict callbacks, run the same traced step on the same batches
         # directly: identical numbers, a fraction of the overhead.
-        if kwargs or not self.initialized_ or getattr(self, "_predict_callbacks", None):
+        if (
+            kwargs
+            or not self.initialized_
+            or _watches_predict(getattr(self, "_predict_callbacks", None))
+        ):
             return super()._predict_raw(X, **kwargs)
         params = self.get_params()
         pred_args = route_params(

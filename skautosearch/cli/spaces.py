@@ -126,7 +126,8 @@ def _resolve(name, known, owner, source, text):
         return name
     if f"model__{name}" in known:
         return f"model__{name}"
-    close = difflib.get_close_matches(name, list(known), n=3)
+    short = [n.removeprefix("model__") for n in known]  # n_blocks for model__n_blocks
+    close = difflib.get_close_matches(name, list(dict.fromkeys(short)), n=3)
     hint = f"; did you mean {', '.join(close)}?" if close else (
         f"; its parameters are {', '.join(sorted(known))}")
     raise UsageError(f"{source}: {text.strip()!r}: {name!r} is not a parameter of "

@@ -181,7 +181,7 @@ def test_help_explains_every_option(capsys):
     text = capsys.readouterr().out
     for option in ["--dataset", "--target", "--estimator", "--strategies", "--n-iter",
                    "--cv", "--n-jobs", "--seed", "--output", "--quick", "--encode",
-                   "--checkpoint", "--debug"]:
+                   "--checkpoint", "--debug", "--space", "--param"]:
         assert option in text
     for name in ESTIMATORS:
         assert name in text
@@ -189,7 +189,8 @@ def test_help_explains_every_option(capsys):
     text = capsys.readouterr().out
     for option in ["--model", "--strategies", "--n-iter", "--cv", "--objectives",
                    "--quick", "--n-jobs", "--seed", "--output", "--no-progress",
-                   "--debug", "run", "compare", "report"]:
+                   "--debug", "run", "compare", "report", "--space", "--param",
+                   "filters_1=[16, 32] if n_blocks>=2"]:
         assert option in text
     assert main(["report", "--help"]) == 0
     assert "FOLDER" in capsys.readouterr().out

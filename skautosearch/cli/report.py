@@ -309,10 +309,11 @@ def _workflow_sections(results, figures):
     columns = {k: v for k, v in _COMPRESSION_COLUMNS.items()
                if any(k in row for row in compression)}
     if arch.get("space_lines"):
-        spaces = (f"<p>Every search searched the space given on the command line; "
-                  f"GridSearchCV as {arch['grid_size']} architectures, the others "
-                  f"drew {arch['budget']} candidates each, with the same folds."
-                  + _space_block(arch["space_lines"]))
+        grid = (f"GridSearchCV as its {arch['grid_size']} architectures, "
+                if "GridSearchCV" in arch["searches"] else "")
+        spaces = (f"<p>Every search searched the space given on the command line "
+                  f"({grid}the others drawing {arch['budget']} candidates each), with "
+                  "the same folds:" + _space_block(arch["space_lines"]))
     else:
         spaces = (f"<p>GridSearchCV over the grid of {arch['grid_size']} "
                   f"architectures; the other searches drew {arch['budget']} candidates "

@@ -451,8 +451,9 @@ def _with_space(args, recipe, estimator, entries):
     """``recipe`` searching the space of ``--space``/``--param``, if given.
 
     Every architecture search gets that space, GridSearchCV as its grids (one per
-    activity pattern of the conditions); the recipe's own grid, wider space and
-    training search are otherwise unchanged.
+    activity pattern of the conditions). Without grid in ``--strategies``, the
+    space's grid (or, for a space with ranges, the recipe's) still sets the
+    default budget. The training search is unchanged.
     """
     if not entries:
         return recipe

@@ -504,3 +504,21 @@ def test_a_bad_space_file_exits_2_naming_the_file_and_line(capsys, tmp_path):
     # The workflow reads its lines before TensorFlow or the data are loaded.
     line = _error_line(capsys, ["--quick", "--param", "n_blocks=[1, 2"])
     assert "--param: 'n_blocks=[1, 2'" in line and "lacks its closing ']'" in line
+
+
+def test_chunked_random_search_draws_a_conditional_space_without_repeats():
+    from skautosearch import Conditional, Integer
+
+    X, y = load_iris(return_X_y=True)
+    space = {"kernel": ["linear", "poly"],
+             "degree": Conditional(Integer(2, 3), when={"kernel": "poly"})}
+    search = ChunkedRandomizedSearchCV(SVC(), space, n_iter=10, cv=2, random_state=0)
+    params = search.fit(X, y).cv_results_["params"]
+    # three distinct candidates in all: linear, poly of degree 2, poly of degree 3
+    assert sorted(map(str, params)) == sorted(map(str, [
+        {"kernel": "linear"}, {"kernel": "poly", "degree": 2},
+        {"kernel": "poly", "degree": 3}]))
+    space = {"C": Integer(1, 1000, prior="log-uniform")}  # no scipy.stats twin
+    search = ChunkedRandomizedSearchCV(SVC(), space, n_iter=4, cv=2, random_state=0)
+    values = [p["C"] for p in search.fit(X, y).cv_results_["params"]]
+    assert len(set(values)) == 4 and all(isinstance(v, int) for v in values)

@@ -31,6 +31,7 @@ from skautosearch.keras import (
     load_cifar10,
     load_digits_images,
 )
+from skautosearch.space import to_param_grid
 
 
 def load_data(args):
@@ -73,11 +74,7 @@ def architecture_space():
 
 def architecture_grid():
     """The same networks for GridSearchCV: one sub-grid per number of blocks."""
-    return [
-        {"model__n_blocks": [n], "model__kernel_size": KERNEL_SIZES,
-         **{f"model__filters_{i}": FILTERS for i in range(n)}}
-        for n in range(1, MAX_BLOCKS + 1)
-    ]
+    return to_param_grid(architecture_space())
 
 
 def run(name, search, X, y):

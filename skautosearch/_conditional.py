@@ -129,6 +129,7 @@ class _Structure:
 
     def __init__(self, params, whens, where):
         self.params = params
+        self.where = where
         index = {p.name: i for i, p in enumerate(params)}
         self.conditions = [()] * len(params)
         for i, when in whens.items():
@@ -186,6 +187,47 @@ class _Structure:
         codes[i] = INACTIVE
         return total
 
+    def grids(self):
+        """The sub-space as ``GridSearchCV`` grids: one per combination of parent values.
+
+        Each grid fixes the values of the parameters conditions read and lists the
+        active others whole, so grids never share a candidate and no grid names an
+        inactive parameter. Raises ValueError naming a parameter without a finite
+        list of values.
+        """
+        for p in self.params:
+            if not math.isfinite(p.n_values()):
+                raise ValueError(
+                    f"{self.where}[{p.name!r}] is continuous; a grid needs a finite "
+                    "list of values."
+                )
+        grids = []
+        self._grids(0, [INACTIVE] * len(self.params), set(self.parents), [], grids)
+        return _merged(grids)
+
+    def _grids(self, position, codes, parents, active, grids):
+        if position == len(self.order):
+            grids.append({self.params[i].name: self._grid_values(i, codes)
+                          for i in sorted(active)})  # the user's order
+            return
+        i = self.order[position]
+        if not self._holds(i, codes):
+            self._grids(position + 1, codes, parents, active, grids)
+            return
+        if i not in parents:
+            self._grids(position + 1, codes, parents, active + [i], grids)
+            return
+        for code in self.params[i].codes():
+            codes[i] = code
+            self._grids(position + 1, codes, parents, active + [i], grids)
+        codes[i] = INACTIVE
+
+    def _grid_values(self, i, codes):
+        param = self.params[i]
+        if codes[i] is not INACTIVE:  # a parent: fixed in this grid
+            return [param.decode(codes[i])]
+        return [param.decode(code) for code in param.codes()]
+
     def _holds(self, i, codes):
         return all(
             codes[c.index] is not INACTIVE
@@ -202,6 +244,24 @@ class _Structure:
                 "values make active."
             )
         return self.params[i].from_unit(rng.random())
+
+
+def _merged(grids):
+    """``grids`` with neighbours that differ in one parameter's values joined.
+
+    ``{"n": [2], "f": [8]}`` and ``{"n": [3], "f": [8]}`` hold the same candidates
+    as ``{"n": [2, 3], "f": [8]}``, which reads better.
+    """
+    out = []
+    for grid in grids:
+        last = out[-1] if out else None
+        differ = [] if last is None or last.keys() != grid.keys() else [
+            name for name in grid if last[name] != grid[name]]
+        if len(differ) == 1:
+            last[differ[0]] = last[differ[0]] + grid[differ[0]]
+        else:
+            out.append(grid)
+    return out
 
 
 def _conditions(name, when, index, where):

@@ -38,7 +38,7 @@ from skopt.space import Categorical, Dimension, Integer, Real, check_dimension
 
 from ._conditional import INACTIVE, Conditional, _Structure, unwrap
 
-__all__ = ["Categorical", "Conditional", "Integer", "Real", "SearchSpace"]
+__all__ = ["Categorical", "Conditional", "Integer", "Real", "SearchSpace", "to_param_grid"]
 
 # A unit coordinate is kept this far from 0 and 1 so that ppf stays finite.
 _EPS = 1e-9
@@ -439,3 +439,44 @@ class SearchSpace:
             (k1, structure.complete(child1, rng, spare=child2)),
             (k1, structure.complete(child2, rng, spare=child1)),
         )
+
+
+def to_param_grid(param_distributions):
+    """The candidates of a finite space, as ``GridSearchCV``'s ``param_grid``.
+
+    A :class:`Conditional` parameter is listed only in the grids where it is
+    active: one grid per combination of the values the conditions read, so
+    ``GridSearchCV`` evaluates each distinct candidate once, and masks inactive
+    parameters in ``cv_results_`` as the other searches do.
+
+    Parameters
+    ----------
+    param_distributions : dict or list of dicts
+        A search space (see the module documentation) whose every dimension has a
+        finite number of values: lists, ``Categorical``, ``Integer`` (every
+        integer in its range) or discrete scipy distributions.
+
+    Returns
+    -------
+    list of dict
+        Parameter name to list of values; as many candidates in all as
+        :meth:`SearchSpace.size` counts.
+
+    Raises
+    ------
+    ValueError
+        Naming a continuous parameter (``Real``, a continuous distribution).
+
+    Examples
+    --------
+    >>> from skautosearch.space import Conditional, to_param_grid
+    >>> to_param_grid({
+    ...     "n_blocks": [1, 2, 3],
+    ...     "filters_0": [16, 32],
+    ...     "filters_1": Conditional([16, 32], when={"n_blocks": [2, 3]}),
+    ... })
+    [{'n_blocks': [1], 'filters_0': [16, 32]}, \
+{'n_blocks': [2, 3], 'filters_0': [16, 32], 'filters_1': [16, 32]}]
+    """
+    space = SearchSpace(param_distributions)
+    return [grid for structure in space.structures for grid in structure.grids()]

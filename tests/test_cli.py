@@ -181,7 +181,7 @@ def test_help_explains_every_option(capsys):
     text = capsys.readouterr().out
     for option in ["--dataset", "--target", "--estimator", "--strategies", "--n-iter",
                    "--cv", "--n-jobs", "--seed", "--output", "--quick", "--encode",
-                   "--checkpoint", "--debug"]:
+                   "--checkpoint", "--debug", "--space", "--param"]:
         assert option in text
     for name in ESTIMATORS:
         assert name in text
@@ -189,7 +189,8 @@ def test_help_explains_every_option(capsys):
     text = capsys.readouterr().out
     for option in ["--model", "--strategies", "--n-iter", "--cv", "--objectives",
                    "--quick", "--n-jobs", "--seed", "--output", "--no-progress",
-                   "--debug", "run", "compare", "report"]:
+                   "--debug", "run", "compare", "report", "--space", "--param",
+                   "filters_1=[16, 32] if n_blocks>=2"]:
         assert option in text
     assert main(["report", "--help"]) == 0
     assert "FOLDER" in capsys.readouterr().out
@@ -400,3 +401,124 @@ def test_progress_bars_survive_parallel_workers(tmp_path, capsys):
     with open(tmp_path / "summary.csv") as f:
         assert [r["n_fits"] for r in csv.DictReader(f)] == ["32", "8"]
     assert "32/32" in capsys.readouterr().err  # the grid's bar reached its end
+
+
+# -------------------------------------------------------- --space and --param
+
+SVM_SPACE = [
+    "kernel=[linear, poly, rbf]",
+    "C=real(1e-2, 1e2, log)",
+    "degree=[2, 3] if kernel==poly",
+    "gamma=[0.01, 0.1, 1] if kernel!=linear",
+]
+
+
+def _fitted_searches(monkeypatch):
+    """Keep the fitted searches of the next compare run."""
+    from skautosearch.cli import compare
+
+    kept = {}
+    fit_all = compare._fit_all
+
+    def keep(*args, **kwargs):
+        kept.update(fit_all(*args, **kwargs))
+        return kept
+
+    monkeypatch.setattr(compare, "_fit_all", keep)
+    return kept
+
+
+def test_a_conditional_param_space_in_every_strategy_of_compare(tmp_path, monkeypatch):
+    fitted = _fitted_searches(monkeypatch)
+    argv = TINY + ["--n-iter", "6", "--output", str(tmp_path)]
+    for line in SVM_SPACE:
+        argv += ["--param", line]
+    assert main(argv) == 0
+    assert list(fitted) == ["grid", "random", "genetic", "annealing", "bayes"]
+    for name, search in fitted.items():
+        res = search.cv_results_
+        kernels = list(res["param_model__kernel"])
+        for param, active in (("degree", lambda k: k == "poly"),
+                              ("gamma", lambda k: k != "linear")):
+            column = res[f"param_model__{param}"]
+            # inactive: masked in cv_results_ and never passed to the estimator
+            assert list(np.ma.getmaskarray(column)) == [not active(k) for k in kernels], name
+            for params in res["params"]:
+                assert (f"model__{param}" in params) == active(params["model__kernel"])
+        candidates = [tuple(sorted(p.items())) for p in res["params"]]
+        assert len(candidates) == len(set(candidates)), name  # none refitted
+    # The grid: 2 points of C; linear 2, poly 2 x 2 degrees x 3 gammas, rbf 2 x 3.
+    assert len(fitted["grid"].cv_results_["params"]) == 2 + 12 + 6
+    results = json.loads((tmp_path / "results.json").read_text())
+    assert results["config"]["space_lines"] == SVM_SPACE
+    page = (tmp_path / "report.html").read_text(encoding="utf-8")
+    assert "degree=[2, 3] if kernel==poly" in page
+
+
+def test_a_space_file_or_standard_input_replaces_the_estimators_space(
+        tmp_path, monkeypatch):
+    import io
+
+    path = tmp_path / "space.txt"
+    path.write_text("# a linear or polynomial SVM\n\n" + "\n".join(SVM_SPACE[:3]) + "\n")
+    argv = TINY + ["--strategies", "grid,random", "--output", str(tmp_path / "out")]
+    for space in (str(path), "-"):
+        monkeypatch.setattr(sys, "stdin", io.StringIO(path.read_text()))
+        fitted = _fitted_searches(monkeypatch)
+        assert main(argv + ["--space", space]) == 0
+        for search in fitted.values():
+            for params in search.cv_results_["params"]:
+                assert set(params) == {"model__kernel", "model__C"} | (
+                    {"model__degree"} if params["model__kernel"] == "poly" else set())
+
+
+@pytest.mark.parametrize("lines, message", [
+    (["C=real(1, 0)"], "--param: 'C=real(1, 0)': low must be less than high"),
+    (["C=[1, 2", "gamma=[1]"], "--param: 'C=[1, 2': '[1, 2' lacks its closing ']'"),
+    (["Cc=[1, 10]"], "--param: 'Cc=[1, 10]': 'Cc' is not a parameter of SVC; did you "
+                     "mean C?"),
+    (["C=[1]", "degree=[2, 3] if kernal==poly"],
+     "'kernal' is not a parameter of SVC; did you mean kernel?"),
+    (["C=[1]", "degree=[2, 3] if kernel==poly"],
+     "--param: 'degree=[2, 3] if kernel==poly': the condition reads 'kernel', which "
+     "the space does not search"),
+    (["C=[1]", "C=[2]"], "--param: 'C=[2]' gives 'C' again (first in --param: 'C=[1]')"),
+])
+def test_bad_param_lines_exit_2_naming_the_line(capsys, monkeypatch, lines, message):
+    from skautosearch.cli import compare
+
+    monkeypatch.setattr(compare, "_fit_all", None)  # nothing may be fitted
+    argv = ["compare", "--dataset", "iris"]
+    for line in lines:
+        argv += ["--param", line]
+    assert message in _error_line(capsys, argv)
+
+
+def test_a_bad_space_file_exits_2_naming_the_file_and_line(capsys, tmp_path):
+    path = tmp_path / "space.txt"
+    path.write_text("# my space\nC=real(1e-2, 1e2, log)\ngamma=log(1e-3, 1)\n")
+    line = _error_line(capsys, ["compare", "--dataset", "iris", "--space", str(path)])
+    assert f"{path} line 3: 'gamma=log(1e-3, 1)'" in line and "is not a dimension" in line
+    line = _error_line(capsys, ["compare", "--space", str(tmp_path / "none.txt")])
+    assert "--space: no such file" in line
+    # The workflow reads its lines before TensorFlow or the data are loaded.
+    line = _error_line(capsys, ["--quick", "--param", "n_blocks=[1, 2"])
+    assert "--param: 'n_blocks=[1, 2'" in line and "lacks its closing ']'" in line
+
+
+def test_chunked_random_search_draws_a_conditional_space_without_repeats():
+    from skautosearch import Conditional, Integer
+
+    X, y = load_iris(return_X_y=True)
+    space = {"kernel": ["linear", "poly"],
+             "degree": Conditional(Integer(2, 3), when={"kernel": "poly"})}
+    search = ChunkedRandomizedSearchCV(SVC(), space, n_iter=10, cv=2, random_state=0)
+    params = search.fit(X, y).cv_results_["params"]
+    # three distinct candidates in all: linear, poly of degree 2, poly of degree 3
+    assert sorted(map(str, params)) == sorted(map(str, [
+        {"kernel": "linear"}, {"kernel": "poly", "degree": 2},
+        {"kernel": "poly", "degree": 3}]))
+    space = {"C": Integer(1, 1000, prior="log-uniform")}  # no scipy.stats twin
+    search = ChunkedRandomizedSearchCV(SVC(), space, n_iter=4, cv=2, random_state=0)
+    values = [p["C"] for p in search.fit(X, y).cv_results_["params"]]
+    assert len(set(values)) == 4 and all(isinstance(v, int) for v in values)

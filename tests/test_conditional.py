@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.datasets import load_iris
-from sklearn.model_selection import StratifiedKFold
+from sklearn.model_selection import GridSearchCV, ParameterGrid, StratifiedKFold
 from sklearn.svm import SVC
 
 from skautosearch import (
@@ -16,7 +16,7 @@ from skautosearch import (
     Real,
 )
 from skautosearch._base import BaseSequentialSearchCV
-from skautosearch.space import SearchSpace
+from skautosearch.space import SearchSpace, to_param_grid
 
 X, y = load_iris(return_X_y=True)
 CV = StratifiedKFold(3, shuffle=True, random_state=0)
@@ -123,6 +123,49 @@ def test_size_counts_each_architecture_once():
     assert SearchSpace(CHAINED).size() == 1 + 2 * (1 + 2)
     assert SearchSpace([CHAINED, {"n_layers": [0]}]).size() == 8
     assert SearchSpace({**CHAINED, "lr": Real(0.1, 1.0)}).size() == np.inf
+
+
+def _every_candidate(space):
+    """Every distinct candidate of a finite space, by brute force over its values."""
+    structure = SearchSpace(space)
+    params = structure.subspaces[0]
+    found = set()
+    for combination in ParameterGrid({p.name: list(p.codes()) for p in params}):
+        genome = structure.canonical((0, tuple(combination[p.name] for p in params)))
+        found.add(tuple(sorted(structure.decode(genome).items())))
+    return found
+
+
+@pytest.mark.parametrize("space", [
+    CHAINED,
+    {"a": [1, 2]},
+    {"kernel": ["linear", "poly", "rbf"], "C": [1, 10],
+     "degree": Conditional(Integer(2, 4), when={"kernel": "poly"}),
+     "gamma": Conditional([0.1, 1], when={"kernel": lambda k: k != "linear"})},
+    {"n": [1, 2, 3, 4], "f_1": [8], "f_2": Conditional([8, 16], when={"n": lambda n: n >= 2}),
+     "f_3": Conditional([8, 16], when={"n": [3, 4]})},
+])
+def test_to_param_grid_lists_each_candidate_once_without_inactive_parameters(space):
+    grids = to_param_grid(space)
+    candidates = [tuple(sorted(c.items())) for c in ParameterGrid(grids)]
+    assert len(candidates) == len(set(candidates)) == SearchSpace(space).size()
+    assert set(candidates) == _every_candidate(space)
+
+
+def test_to_param_grid_joins_neighbouring_grids_and_refuses_a_continuous_dimension():
+    grids = to_param_grid({"n": [1, 2, 3], "f": Conditional([8, 16], when={"n": [2, 3]})})
+    assert grids == [{"n": [1]}, {"n": [2, 3], "f": [8, 16]}]
+    with pytest.raises(ValueError, match=r"\['lr'\] is continuous"):
+        to_param_grid({"n": [1, 2], "lr": Conditional(Real(0.1, 1), when={"n": [2]})})
+
+
+def test_grid_search_over_to_param_grid_masks_inactive_parameters():
+    space = {"kernel": ["linear", "poly"], "degree": Conditional([2, 3], when={"kernel": "poly"})}
+    search = GridSearchCV(SVC(), to_param_grid(space), cv=CV).fit(X, y)
+    degree = search.cv_results_["param_degree"]
+    kernels = list(search.cv_results_["param_kernel"])
+    assert list(np.ma.getmaskarray(degree)) == [k == "linear" for k in kernels]
+    assert len(kernels) == 3
 
 
 def test_canonical_forgets_inactive_values_and_refuses_missing_active_ones():

@@ -13,7 +13,7 @@ run's ``report.html`` (:mod:`.report`).
 Every module of this package is one job: :mod:`.workflow`, :mod:`.recipes` (the
 workflow's models and data), :mod:`.compare`, :mod:`.data` (bundled sets and CSV
 files), :mod:`.estimators` (the estimators and spaces of ``compare``),
-:mod:`.report`. Importing it imports neither scikit-learn's searches nor
+:mod:`.spaces` (``--space`` and ``--param``, a space of the user's), :mod:`.report`. Importing it imports neither scikit-learn's searches nor
 TensorFlow, so ``--help`` is instant.
 """
 
@@ -76,6 +76,13 @@ def build_parser():
                "model size\n"
                "  skautosearch --model lstm        an LSTM on IMDB (offline: "
                "synthetic sequences)\n"
+               "  skautosearch --param 'n_blocks=[1, 2, 3]' --param 'filters_0=[16, 32]' "
+               "\\\n"
+               "      --param 'filters_1=[16, 32] if n_blocks>=2' \\\n"
+               "      --param 'filters_2=[16, 32] if n_blocks>=3'\n"
+               "                                   ... your own architecture space: "
+               "block i's\n"
+               "                                   filters only when the block exists\n"
                "  skautosearch compare --dataset data.csv --target label\n"
                "  skautosearch report skautosearch-output\n\n"
                "Compare's own options (--dataset, --target, --task, --encode, "

@@ -1,5 +1,6 @@
 """scikit-learn's grid and randomized searches, with progress after each chunk."""
 
+import numpy as np
 from sklearn.model_selection import (
     GridSearchCV,
     ParameterGrid,
@@ -40,5 +41,45 @@ class ChunkedRandomizedSearchCV(ChunkedMixin, RandomizedSearchCV):
     """``RandomizedSearchCV`` that reports progress after each chunk of candidates."""
 
     def _candidates(self):
-        return ParameterSampler(self.param_distributions, self.n_iter,
-                                random_state=self.random_state)
+        if _sklearn_reads(self.param_distributions):
+            return ParameterSampler(self.param_distributions, self.n_iter,
+                                    random_state=self.random_state)
+        return _draws(self.param_distributions, self.n_iter, self.random_state)
+
+
+def _sklearn_reads(space):
+    """Whether ``ParameterSampler`` reads ``space`` right: no Conditional, no skopt.
+
+    A skopt dimension has an ``rvs`` that returns a list, which ``ParameterSampler``
+    would pass on as the value.
+    """
+    from skopt.space import Dimension
+
+    from skautosearch import Conditional
+
+    subs = space if isinstance(space, (list, tuple)) else [space]
+    return not any(isinstance(value, (Conditional, Dimension))
+                   for sub in subs for value in sub.values())
+
+
+def _draws(space, n_iter, random_state):
+    """Up to ``n_iter`` distinct candidates drawn independently from ``space``'s priors.
+
+    Candidates that differ only in inactive parameters are one candidate, so a
+    small conditional space may give fewer (as ``RandomizedSearchCV`` gives the
+    whole grid when it has fewer than ``n_iter`` points).
+    """
+    from sklearn.utils import check_random_state
+
+    from skautosearch.space import SearchSpace
+
+    space = SearchSpace(space)
+    rng = np.random.default_rng(check_random_state(random_state).randint(2**31 - 1))
+    n = int(min(n_iter, space.size()))
+    seen = {}
+    for _ in range(100 * n_iter):  # a bound: size() may overcount a large space
+        if len(seen) == n:
+            break
+        genome = space.sample(1, rng)[0]
+        seen.setdefault(genome, space.decode(genome))
+    return list(seen.values())

@@ -8,13 +8,12 @@ figures and ``report.html`` into ``--output``.
 """
 
 import argparse
-import math
 import os
 import textwrap
 
 import numpy as np
 
-from . import report
+from . import report, spaces
 from ._common import (
     LABELS,
     STRATEGIES,
@@ -32,7 +31,7 @@ from ._common import (
     write_json,
 )
 from .data import DATASETS, MAX_CLASSES, TEST_SIZE, load_data
-from .estimators import ESTIMATORS, distribution, int_range, make_grid
+from .estimators import ESTIMATORS, distributions, int_range, make_grid
 
 # ------------------------------------------------------------------------ searches
 
@@ -55,26 +54,21 @@ def _pipeline(spec, data, estimator):
     return Pipeline([("prep", prep), ("model", estimator)])
 
 
-def _make_searches(args, spec, data, X_train):
+def _make_searches(args, spec, data, X_train, entries):
     """One unfitted search per strategy, labelled, over the same space."""
-    from sklearn.model_selection import KFold, StratifiedKFold
+    from sklearn.model_selection import KFold, ParameterGrid, StratifiedKFold
 
     from ._searches import ChunkedGridSearchCV
 
-    space = spec.space
-    if data.task == "regression" and spec.regression_space is not None:
-        space = spec.regression_space
-    estimator = _pipeline(spec, data, spec.make(data.task, args.seed, args.quick))
-    if "n_neighbors" in space:  # no more neighbours than rows in a training fold
-        n_fit = len(X_train) * (args.cv - 1) // args.cv
-        space = {**space, "n_neighbors": int_range(1, max(2, min(30, n_fit - 1)))}
-    space = {f"model__{name}": dim for name, dim in space.items()}
+    model = spec.make(data.task, args.seed, args.quick)
+    space = _space(args, spec, data, X_train, model, entries)
+    estimator = _pipeline(spec, data, model)
+    space = spaces.prefixed(space, "model__")
     grid = make_grid(space, _grid_size(spec, args.quick))
-    distributions = {name: distribution(dim) for name, dim in space.items()}
+    space = distributions(space)
     splitter = StratifiedKFold if data.task == "classification" else KFold
     cv = splitter(args.cv, shuffle=True, random_state=args.seed)
-    n_grid = math.prod(len(v) for v in grid.values())
-    n_iter = args.n_iter or max(8, round(n_grid / 3))
+    n_iter = args.n_iter or max(8, round(len(ParameterGrid(grid)) / 3))
     common = dict(cv=cv, n_jobs=args.n_jobs, refit=True, error_score=np.nan)
     searches = {}
     for name in args.strategies:
@@ -82,12 +76,23 @@ def _make_searches(args, spec, data, X_train):
             searches[name] = ChunkedGridSearchCV(estimator, grid, **common)
         else:
             cls = _search_class(name)
-            space_for = distributions if name == "random" else _ours(distributions)
+            space_for = space if name == "random" else _ours(space)
             ours = {} if name == "random" else _reliability_params(args, name)
             searches[name] = cls(estimator, space_for, n_iter=n_iter,
                                  random_state=args.seed, **common,
                                  **_strategy_params(name, n_iter), **ours)
     return searches, grid, n_iter
+
+
+def _space(args, spec, data, X_train, model, entries):
+    """The space searched: ``--space``/``--param`` if given, else the estimator's own."""
+    if entries:
+        return spaces.for_estimator(entries, model)[0]
+    space = spec.space_for(data.task)
+    if "n_neighbors" in space:  # no more neighbours than rows in a training fold
+        n_fit = len(X_train) * (args.cv - 1) // args.cv
+        space = {**space, "n_neighbors": int_range(1, max(2, min(30, n_fit - 1)))}
+    return space
 
 
 def _reliability_params(args, name):
@@ -245,7 +250,11 @@ def add_parser(subparsers):
         epilog=f"estimators (--estimator NAME):\n{estimators}\n\nexamples:\n"
                "  skautosearch compare                 digits, SVM, all five searches\n"
                "  skautosearch compare --quick --dataset wine --estimator knn\n"
-               "  skautosearch compare --dataset data.csv --target label --encode",
+               "  skautosearch compare --dataset data.csv --target label --encode\n"
+               "  skautosearch compare --estimator svm --param 'kernel=[rbf, poly]' \\\n"
+               "      --param 'C=real(1e-2, 1e3, log)' --param 'degree=[2, 3] if "
+               "kernel==poly'\n"
+               "                                       a space of your own, conditional",
     )
     _add_options(parser)
     return parser
@@ -270,6 +279,9 @@ def _add_options(parser):
     parser.add_argument(
         "--estimator", default="svm", choices=list(ESTIMATORS), metavar="NAME",
         help="the model and its search space, listed below (default: %(default)s)")
+    spaces.add_options(parser, "the estimator's own (names are its parameters: C, "
+                               "gamma, ...); int() and real() ranges get a grid of "
+                               "points for GridSearchCV")
     parser.add_argument(
         "--strategies", type=comma_list(STRATEGIES), default=list(STRATEGIES),
         metavar="LIST",
@@ -301,9 +313,11 @@ def _add_options(parser):
 
 def run(args, command):
     """Run ``skautosearch compare`` with parsed ``args``; return the exit status."""
-    from sklearn.model_selection import train_test_split
+    from sklearn.model_selection import ParameterGrid, train_test_split
 
     check_output_folder(args.output)
+    lines = spaces.read(args)
+    entries = spaces.parse(lines)
     spec = ESTIMATORS[args.estimator]
     data = load_data(args)
     if spec.needs_images and not data.images:
@@ -313,17 +327,18 @@ def run(args, command):
     X_train, X_test, y_train, y_test = train_test_split(
         data.X, data.y, test_size=TEST_SIZE, random_state=args.seed,
         stratify=stratify)
-    searches, grid, n_iter = _make_searches(args, spec, data, X_train)
+    searches, grid, n_iter = _make_searches(args, spec, data, X_train, entries)
     print(f"{data.name}: {data.X.shape[0]} rows, {data.X.shape[1]} features, "
-          f"{data.task}; estimator {args.estimator}; {args.cv}-fold CV; "
-          f"grid of {math.prod(len(v) for v in grid.values())} points, "
-          f"n_iter={n_iter}")
+          f"{data.task}; estimator {args.estimator}"
+          f"{' (the space of --space/--param)' if lines else ''}; {args.cv}-fold CV; "
+          f"grid of {len(ParameterGrid(grid))} points, n_iter={n_iter}")
     fitted = _fit_all(searches, X_train, y_train, args.progress)
     summary = _summary(fitted, X_test, y_test)
     print(_table(summary))
     config = dict(vars(args))
     config.update(task=data.task, n_iter=n_iter, grid=jsonable(grid),
-                  n_train=len(y_train), n_test=len(y_test))
+                  n_train=len(y_train), n_test=len(y_test),
+                  space_lines=[text for _, text in lines] or None)
     results = {
         "kind": "compare", "command": command, "config": config, "summary": summary,
         "cv_results": _result_rows(fitted),

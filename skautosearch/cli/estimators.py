@@ -1,8 +1,11 @@
 """The estimators of ``skautosearch compare`` and their search spaces.
 
-A dimension is ``("log", low, high)``, ``("int", low, high)`` or ``("cat", [values])``.
-GridSearchCV gets a grid over the same ranges (geometric for "log"); every other
-search gets the scipy.stats distributions, so all of them search the same space.
+A space is in the package's space language (:mod:`skautosearch.space`): lists of
+choices, ``Real`` and ``Integer`` ranges, :class:`~skautosearch.Conditional`
+dimensions, as ``--space`` and ``--param`` give them too. GridSearchCV gets a grid
+over the same ranges (geometric for log-uniform ones), one sub-grid per activity
+pattern of a conditional space; the other searches get the same ranges as
+scipy.stats distributions, so all of them search the same space.
 """
 
 import math
@@ -15,45 +18,89 @@ from ._common import UsageError
 
 
 def _log(low, high):
-    return ("log", low, high)
+    from skautosearch import Real
+
+    return Real(low, high, prior="log-uniform")
 
 
 def int_range(low, high):
     """An integer dimension, both ends included."""
-    return ("int", low, high)
+    from skautosearch import Integer
+
+    return Integer(low, high)
 
 
 def _cat(*values):
-    return ("cat", list(values))
+    return list(values)
+
+
+def _map(space, function):
+    """``function`` applied to every dimension, inside Conditional ones too."""
+    from skautosearch import Conditional
+
+    return {name: Conditional(function(dim.dimension), when=dim.when)
+            if isinstance(dim, Conditional) else function(dim)
+            for name, dim in space.items()}
+
+
+def _inner(dim):
+    from skautosearch import Conditional
+
+    return dim.dimension if isinstance(dim, Conditional) else dim
+
+
+def _is_log(dim):
+    return getattr(dim, "prior", None) == "log-uniform"
 
 
 def distribution(dim):
-    """The scipy.stats distribution (or list) of a dimension."""
-    from scipy.stats import loguniform, randint
+    """The scipy.stats distribution (or list) of a dimension, for every non-grid search.
 
-    kind = dim[0]
-    if kind == "log":
-        return loguniform(dim[1], dim[2])
-    if kind == "int":
-        return randint(dim[1], dim[2] + 1)
-    return list(dim[1])
+    A log-uniform integer has no scipy.stats twin: it stays a skopt ``Integer``,
+    which the searches (``RandomizedSearchCV`` through :mod:`._searches`) read.
+    """
+    from scipy.stats import loguniform, randint, uniform
+
+    from skautosearch import Integer, Real
+
+    if isinstance(dim, Real):
+        return (loguniform(dim.low, dim.high) if _is_log(dim)
+                else uniform(dim.low, dim.high - dim.low))
+    if isinstance(dim, Integer) and not _is_log(dim):
+        return randint(dim.low, dim.high + 1)
+    return dim
+
+
+def distributions(space):
+    """:func:`distribution` of every dimension of ``space``."""
+    return _map(space, distribution)
 
 
 def _grid_values(dim, points):
-    kind = dim[0]
-    if kind == "log":
-        return [float(f"{v:.3g}") for v in np.geomspace(dim[1], dim[2], points)]
-    if kind == "int":
-        return sorted({int(round(v)) for v in np.linspace(dim[1], dim[2], points)})
-    return list(dim[1])
+    from skautosearch import Integer, Real
+
+    spread = np.geomspace if _is_log(dim) else np.linspace
+    if isinstance(dim, Real):
+        return [float(f"{v:.3g}") for v in spread(dim.low, dim.high, points)]
+    if isinstance(dim, Integer):
+        return sorted({int(round(v)) for v in spread(dim.low, dim.high, points)})
+    return list(dim)
 
 
 def make_grid(space, max_size):
-    """A grid over ``space`` with at most ``max_size`` points (and >= 2 per range)."""
-    n_cat = math.prod(len(d[1]) for d in space.values() if d[0] == "cat")
-    n_num = sum(d[0] != "cat" for d in space.values())
+    """A grid over ``space`` with at most about ``max_size`` points (>= 2 per range).
+
+    A dict, or a list of dicts (one per activity pattern) if ``space`` has
+    Conditional dimensions.
+    """
+    from skautosearch.space import to_param_grid
+
+    inner = [_inner(d) for d in space.values()]
+    n_cat = math.prod(len(d) for d in inner if isinstance(d, list))
+    n_num = sum(not isinstance(d, list) for d in inner)
     points = max(2, int((max_size / n_cat) ** (1 / n_num))) if n_num else 0
-    return {name: _grid_values(dim, points) for name, dim in space.items()}
+    grids = to_param_grid(_map(space, lambda dim: _grid_values(dim, points)))
+    return grids[0] if len(grids) == 1 else grids
 
 
 # ---------------------------------------------------------------------- estimators
@@ -63,11 +110,17 @@ def make_grid(space, max_size):
 class _EstimatorSpec:
     help: str
     make: object  # (task, seed, quick) -> estimator
-    space: dict
+    space: object  # () -> dict; built on use, so that --help imports no skopt
     scale: bool = True
     keras: bool = False
     needs_images: bool = False
-    regression_space: dict = field(default=None)
+    regression_space: object = field(default=None)  # () -> dict
+
+    def space_for(self, task):
+        """The built-in search space for ``task``."""
+        if task == "regression" and self.regression_space is not None:
+            return self.regression_space()
+        return self.space()
 
 
 def _svm(task, seed, quick):
@@ -159,40 +212,45 @@ def _keras_cnn(task, seed, quick):
 ESTIMATORS = {
     "svm": _EstimatorSpec(
         "support vector machine, RBF kernel (SVC / SVR): C, gamma",
-        _svm, {"C": _log(1e-2, 1e3), "gamma": _log(1e-5, 1.0)}),
+        _svm, lambda: {"C": _log(1e-2, 1e3), "gamma": _log(1e-5, 1.0)}),
     "linear": _EstimatorSpec(
         "LogisticRegression (C) / Ridge (alpha)",
-        _linear, {"C": _log(1e-4, 1e2)},
-        regression_space={"alpha": _log(1e-3, 1e3)}),
+        _linear, lambda: {"C": _log(1e-4, 1e2)},
+        regression_space=lambda: {"alpha": _log(1e-3, 1e3)}),
     "knn": _EstimatorSpec(
         "k nearest neighbours: n_neighbors, weights, p",
-        _knn, {"n_neighbors": int_range(1, 30), "weights": _cat("uniform", "distance"),
-               "p": _cat(1, 2)}),
+        _knn, lambda: {"n_neighbors": int_range(1, 30),
+                       "weights": _cat("uniform", "distance"), "p": _cat(1, 2)}),
     "random-forest": _EstimatorSpec(
         "random forest: n_estimators, max_depth, max_features, min_samples_leaf",
-        _forest, {"n_estimators": int_range(20, 200), "max_depth": int_range(2, 20),
-                  "max_features": _cat("sqrt", "log2"),
-                  "min_samples_leaf": int_range(1, 10)}, scale=False),
+        _forest, lambda: {"n_estimators": int_range(20, 200),
+                          "max_depth": int_range(2, 20),
+                          "max_features": _cat("sqrt", "log2"),
+                          "min_samples_leaf": int_range(1, 10)}, scale=False),
     "gradient-boosting": _EstimatorSpec(
         "histogram gradient boosting: learning_rate, max_leaf_nodes, "
         "l2_regularization",
-        _boosting, {"learning_rate": _log(1e-2, 0.5), "max_leaf_nodes": int_range(4, 64),
-                    "l2_regularization": _log(1e-4, 10.0)}, scale=False),
+        _boosting, lambda: {"learning_rate": _log(1e-2, 0.5),
+                            "max_leaf_nodes": int_range(4, 64),
+                            "l2_regularization": _log(1e-4, 10.0)}, scale=False),
     "mlp": _EstimatorSpec(
         "scikit-learn multi-layer perceptron: hidden_layer_sizes, alpha, "
         "learning_rate_init",
-        _mlp, {"hidden_layer_sizes": _cat((32,), (64,), (64, 32)),
-               "alpha": _log(1e-6, 1e-1), "learning_rate_init": _log(1e-4, 1e-1)}),
+        _mlp, lambda: {"hidden_layer_sizes": _cat((32,), (64,), (64, 32)),
+                       "alpha": _log(1e-6, 1e-1),
+                       "learning_rate_init": _log(1e-4, 1e-1)}),
     "keras-mlp": _EstimatorSpec(
         "Keras MLP (keras extra): hidden units, dropout, learning rate",
-        _keras_mlp, {"model__hidden_units": _cat((32,), (64,), (64, 32)),
-                     "model__dropout": _cat(0.0, 0.3),
-                     "optimizer__learning_rate": _log(1e-4, 3e-2)}, keras=True),
+        _keras_mlp, lambda: {"model__hidden_units": _cat((32,), (64,), (64, 32)),
+                             "model__dropout": _cat(0.0, 0.3),
+                             "optimizer__learning_rate": _log(1e-4, 3e-2)},
+        keras=True),
     "keras-cnn": _EstimatorSpec(
         "Keras CNN on 8x8 images (keras extra; digits only): filters, kernel "
         "size, learning rate",
-        _keras_cnn, {"model__n_blocks": _cat(1, 2), "model__filters_0": _cat(16, 32),
-                     "model__kernel_size": _cat(2, 3),
-                     "optimizer__learning_rate": _log(1e-4, 3e-2)},
+        _keras_cnn, lambda: {"model__n_blocks": _cat(1, 2),
+                             "model__filters_0": _cat(16, 32),
+                             "model__kernel_size": _cat(2, 3),
+                             "optimizer__learning_rate": _log(1e-4, 3e-2)},
         keras=True, needs_images=True),
 }

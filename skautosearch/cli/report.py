@@ -297,17 +297,30 @@ def _summary_table(summary):
     return _table(summary, columns, best=best)
 
 
+def _space_block(lines):
+    """The lines of ``--space``/``--param``, as written."""
+    return "</p><pre>" + _esc("\n".join(line.strip() for line in lines)) + "</pre><p>"
+
+
 def _workflow_sections(results, figures):
     arch, training = results["architecture"], results["training"]
     winner = results["winner"]
     compression = results["compression"]
     columns = {k: v for k, v in _COMPRESSION_COLUMNS.items()
                if any(k in row for row in compression)}
+    if arch.get("space_lines"):
+        grid = (f"GridSearchCV as its {arch['grid_size']} architectures, "
+                if "GridSearchCV" in arch["searches"] else "")
+        spaces = (f"<p>Every search searched the space given on the command line "
+                  f"({grid}the others drawing {arch['budget']} candidates each), with "
+                  "the same folds:" + _space_block(arch["space_lines"]))
+    else:
+        spaces = (f"<p>GridSearchCV over the grid of {arch['grid_size']} "
+                  f"architectures; the other searches drew {arch['budget']} candidates "
+                  "each from the wider space, with the same folds.")
     return [
         ("1. Architecture search",
-         f"<p>GridSearchCV over the grid of {arch['grid_size']} architectures; the "
-         f"other searches drew {arch['budget']} candidates each from the wider space, "
-         f"with the same folds. The best architecture came from "
+         f"{spaces} The best architecture came from "
          f"<b>{_esc(winner['search'])}</b> (CV accuracy {winner['cv_score']:.4f}).</p>"
          + _summary_table(arch["summary"])
          + _image(figures, "convergence.png", "convergence of the searches")
@@ -338,7 +351,10 @@ def _compare_sections(results, figures):
         ("Comparison",
          f"<p>{_esc(config.get('dataset'))}, estimator {_esc(config.get('estimator'))}, "
          f"{config.get('cv')}-fold CV, {config.get('n_iter')} candidates per "
-         "non-grid search.</p>" + _summary_table(results["summary"])
+         "non-grid search"
+         + (", over the space given on the command line:"
+            + _space_block(config["space_lines"]) if config.get("space_lines") else ".")
+         + "</p>" + _summary_table(results["summary"])
          + _image(figures, "convergence.png", "convergence of the searches")
          + _image(figures, "genetic.png", "genetic search by generation")
          + _image(figures, "annealing.png", "annealing traces")),

@@ -15,13 +15,13 @@ or with ``--model lstm`` an LSTM on IMDB reviews (or, offline without a cached
 ``imdb.npz``, on synthetic token sequences).
 """
 
-import math
+import dataclasses
 import os
 import time
 
 import numpy as np
 
-from . import report
+from . import report, spaces
 from ._common import (
     LABELS,
     UsageError,
@@ -44,6 +44,9 @@ from .recipes import RECIPES, estimator_for, load_data
 ARCHITECTURE_STRATEGIES = ("grid", "random", "genetic", "annealing", "bayes")
 DEFAULT_STRATEGIES = ("grid", "genetic", "annealing", "bayes")
 _STAGES = 4
+# The batch the latency column is for: compression_report_'s latency_s_per_sample
+# is documented as per row of a 1,024-row predict_on_batch call.
+_BATCH_ROWS = 1024
 
 
 # ------------------------------------------------------------------------ searches
@@ -71,9 +74,8 @@ def _architecture_searches(args, recipe, estimator, cv, budget, objectives):
         if name == "grid":
             search = ChunkedGridSearchCV(estimator, recipe.grid, **common)
         elif name == "random":
-            search = ChunkedRandomizedSearchCV(estimator, _scipy_space(recipe.space),
-                                               n_iter=budget, random_state=args.seed,
-                                               **common)
+            search = ChunkedRandomizedSearchCV(estimator, recipe.space, n_iter=budget,
+                                               random_state=args.seed, **common)
         else:
             search = getattr(skautosearch, LABELS[name])(
                 estimator, recipe.space, n_iter=budget, random_state=args.seed,
@@ -91,19 +93,6 @@ def _budget_params(args, recipe):
         return {}
     return {"resource": "epochs", "min_resources": 1, "max_resources": recipe.epochs,
             "factor": 3, "n_brackets": 1}
-
-
-def _scipy_space(space):
-    """The space for ``RandomizedSearchCV``: skopt dimensions as scipy.stats ones."""
-    from scipy.stats import randint
-
-    out = {}
-    for name, dim in space.items():
-        if hasattr(dim, "low") and hasattr(dim, "high"):
-            out[name] = randint(dim.low, dim.high + 1)
-        else:
-            out[name] = list(dim)
-    return out
 
 
 def _n_candidates(search):
@@ -258,12 +247,10 @@ def _compress(name, make, X, y, X_test, y_test):
 def _stats(stats, accuracy):
     if stats is None:
         return {"test_accuracy": float(accuracy)}
-    from skautosearch.compression._base import _LATENCY_ROWS
-
     return {"test_accuracy": float(accuracy), "size_bytes": int(stats["keras_bytes"]),
             "n_params": int(stats["n_params"]),
             "n_nonzero_params": int(stats["n_nonzero_params"]),
-            "batch_latency_ms": 1000 * _LATENCY_ROWS * stats["latency_s_per_sample"]}
+            "batch_latency_ms": 1000 * _BATCH_ROWS * stats["latency_s_per_sample"]}
 
 
 def _relative(rows):
@@ -363,6 +350,10 @@ def add_options(parser):
     parser.add_argument(
         "--cv", type=positive_int(2), default=2, metavar="K",
         help="cross-validation folds, stratified (default: %(default)s)")
+    spaces.add_options(parser, "the recipe's architecture space for every search, "
+                               "the grid included (names are build_cnn's or "
+                               "build_lstm_classifier's arguments: n_blocks, filters_1, "
+                               "...); GridSearchCV needs lists, not int() or real()")
     parser.add_argument(
         "--objectives", action="store_true",
         help="search architectures for accuracy and model size (size_bytes) at once, "
@@ -386,6 +377,8 @@ def add_options(parser):
 def run(args, command):
     """Run the workflow with parsed ``args``; return the exit status."""
     check_output_folder(args.output)
+    lines = spaces.read(args)
+    entries = spaces.parse(lines)  # a bad line is refused before TensorFlow loads
     from .estimators import quiet_tensorflow
 
     quiet_tensorflow()
@@ -395,19 +388,20 @@ def run(args, command):
     except ImportError as exc:
         raise UsageError("the workflow needs the keras extra: pip install "
                          f"'skautosearch[keras]' ({exc})") from None
-    return _run(args, command, start)
+    return _run(args, command, start, lines, entries)
 
 
-def _run(args, command, start):
+def _run(args, command, start, lines, entries):
     from sklearn.model_selection import StratifiedKFold
 
     recipe = RECIPES[args.model](args.quick)
+    estimator = estimator_for(recipe, args.seed)
+    recipe = _with_space(args, recipe, estimator, entries)
     X, X_test, y, y_test, note = load_data(recipe, args.seed)
     print(f"Data: {note}; {len(X)} training and {len(X_test)} test rows "
           f"(TensorFlow loaded in {format_seconds(time.perf_counter() - start)}).")
-    estimator = estimator_for(recipe, args.seed)
     cv = StratifiedKFold(args.cv, shuffle=True, random_state=args.seed)
-    grid_size = math.prod(len(v) for v in recipe.grid.values())
+    grid_size = _grid_size(recipe.grid)
     budget = args.n_iter or grid_size
     objectives = {"score": "max", "size_bytes": "min"} if args.objectives else None
     searches = _architecture_searches(args, recipe, estimator, cv, budget, objectives)
@@ -431,13 +425,14 @@ def _run(args, command, start):
             "summary": arch_rows,
             "searches": {LABELS[n]: search_record(s) for n, s in searches.items()},
             "grid_size": grid_size, "budget": budget,
+            "space_lines": [text for _, text in lines] or None,
         },
         "winner": {"search": LABELS[winner], "params": jsonable(params),
                    "cv_score": float(searches[winner].best_score_)},
         "training": {"search": search_record(training),
                      "best_params": jsonable(training.best_params_),
                      "best_cv_score": float(training.best_score_),
-                     "final_params": _final_params(recipe, final),
+                     "final_params": _final_params(recipe, final, params),
                      "test_score": float(final.score(X_test, y_test))},
         "compression": rows,
         "objectives": ({"score": "max", "size_bytes": "min"}
@@ -452,14 +447,53 @@ def _run(args, command, start):
     return 0
 
 
-def _final_params(recipe, final):
-    """Every searched parameter of the final model, defaults included."""
-    names = {**recipe.grid, **recipe.space, **recipe.training}
+def _with_space(args, recipe, estimator, entries):
+    """``recipe`` searching the space of ``--space``/``--param``, if given.
+
+    Every architecture search gets that space, GridSearchCV as its grids (one per
+    activity pattern of the conditions). Without grid in ``--strategies``, the
+    space's grid (or, for a space with ranges, the recipe's) still sets the
+    default budget. The training search is unchanged.
+    """
+    if not entries:
+        return recipe
+    space, sources = spaces.for_estimator(entries, estimator)
+    if "grid" in args.strategies:
+        grid = spaces.grid(space, sources)
+    else:  # the grid's size is still the default budget, if the space has one
+        grid = recipe.grid if not _is_finite(space) else spaces.grid(space, sources)
+    return dataclasses.replace(recipe, space=space, grid=grid)
+
+
+def _is_finite(space):
+    from skautosearch import Conditional
+
+    return all(isinstance(d.dimension if isinstance(d, Conditional) else d, list)
+               for d in space.values())
+
+
+def _grid_size(grid):
+    from sklearn.model_selection import ParameterGrid
+
+    return len(ParameterGrid(grid))
+
+
+def _final_params(recipe, final, winner):
+    """Every searched parameter of the final model, defaults included.
+
+    A conditional parameter the winning architecture leaves inactive is left out.
+    """
+    from skautosearch import Conditional
+
+    grids = recipe.grid if isinstance(recipe.grid, list) else [recipe.grid]
+    names = [n for grid in grids for n in grid] + [*recipe.space, *recipe.training]
+    names = [n for n in dict.fromkeys(names)
+             if not (isinstance(recipe.space.get(n), Conditional) and n not in winner)]
     params = final.get_params()
     n_blocks = params.get("model__n_blocks")
     if n_blocks is not None:  # the filters of blocks the model does not have
-        names = {n: v for n, v in names.items() if not n.startswith("model__filters_")
-                 or int(n.rsplit("_", 1)[1]) < n_blocks}
+        names = [n for n in names if not n.startswith("model__filters_")
+                 or int(n.rsplit("_", 1)[1]) < n_blocks]
     return jsonable({name: params[name] for name in names if name in params})
 
 

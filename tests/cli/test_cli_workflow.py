@@ -217,3 +217,48 @@ def test_budget_runs_the_architecture_searches_by_successive_halving(tmp_path, c
         results = json.load(f)
     text = json.dumps(results)
     assert '"n_resources"' in text and '"resources_trained"' in text
+
+
+ARCHITECTURE = ["n_blocks=[1, 2, 3]", "filters_0=[4]", "filters_1=[4, 8] if n_blocks>=2",
+                "dense_units=[8]"]
+
+
+def test_a_conditional_architecture_space_replaces_the_recipes(tmp_path, capsys):
+    out = tmp_path / "out"
+    argv = ["run", "--quick", "--strategies", "grid,random,genetic", "--n-iter", "3",
+            "--n-jobs", "1", "--no-progress", "--output", str(out)]
+    for line in ARCHITECTURE:
+        argv += ["--param", line]
+    assert main(argv) == 0
+    results = json.loads((out / "results.json").read_text())
+    arch = results["architecture"]
+    # One block: 1 network; two or three blocks: 2 filters for the second each.
+    assert arch["grid_size"] == 1 + 2 * 2 and arch["space_lines"] == ARCHITECTURE
+    for label, record in arch["searches"].items():
+        candidates = record["cv_results"]["params"]
+        for params in candidates:
+            assert set(params) == {"model__n_blocks", "model__filters_0",
+                                   "model__dense_units"} | (
+                {"model__filters_1"} if params["model__n_blocks"] >= 2 else set()), label
+        assert len({json.dumps(p, sort_keys=True) for p in candidates}) == len(candidates)
+    assert len(arch["searches"]["GridSearchCV"]["cv_results"]["params"]) == 5
+    final = results["training"]["final_params"]
+    assert ("model__filters_1" in final) == (final["model__n_blocks"] >= 2)
+    assert "model__kernel_size" not in results["winner"]["params"]
+
+
+@pytest.mark.parametrize("lines, message", [
+    (["n_blocks=[1, 2]", "dense_units=int(8, 32)"],
+     "--param: 'dense_units=int(8, 32)': GridSearchCV needs a list of values for "
+     "'model__dense_units'"),
+    (["n_blocks=[1, 2]", "units=[8]"],
+     "--param: 'units=[8]': 'units' is not a parameter of KerasClassifier"),
+])
+def test_bad_architecture_lines_exit_2_before_any_fit(capsys, tmp_path, lines, message):
+    argv = ["--quick", "--output", str(tmp_path / "out")]
+    for line in lines:
+        argv += ["--param", line]
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and message in err[0]
+    assert not (tmp_path / "out").exists()

@@ -36,6 +36,11 @@ Methods (``--methods``, a comma list; the groups ``budget``, ``full``, ``eqtime`
     <s>_budget_eqtime the budgeted strategy with ``max_time`` = the wall time its own
                       ``<s>_full`` took on the same seed (n_iter up to 300): the target
                       "budgeted beats its own full-budget version at equal wall time".
+    <s>_budget_cv3    the budgeted strategy cross-validated: ``StratifiedKFold(3,
+                      shuffle=True)`` over the train + validation rows instead of the
+                      one split; its epochs count every fold's. The target "equal or
+                      better than KerasTuner's Hyperband at no more total epochs, while
+                      also cross-validating (cv=3)".
 
 Why n_iter=27 in batches of 9 for the budgeted searches
     27 configurations is what the halving baseline draws, so "the same candidates"
@@ -102,11 +107,13 @@ METHODS = (
     *(f"{s}_budget" for s in STRATEGIES),
     *(f"{s}_full" for s in STRATEGIES),
     *(f"{s}_budget_eqtime" for s in STRATEGIES),
+    *(f"{s}_budget_cv3" for s in STRATEGIES),
 )
 GROUPS = {
     "budget": [f"{s}_budget" for s in STRATEGIES],
     "full": [f"{s}_full" for s in STRATEGIES],
     "eqtime": [f"{s}_budget_eqtime" for s in STRATEGIES],
+    "cv3": [f"{s}_budget_cv3" for s in STRATEGIES],
     "all": list(METHODS),
 }
 N_TRAIN, N_VAL = 1000, 400
@@ -373,7 +380,12 @@ def method_ours(cfg, task, data, name, kind, max_time=None):
         cls, batch = strategy(name, cfg, cfg.batch_size)
         n_iter = cfg.budget_n_iter if max_time is None else cfg.eqtime_n_iter
         kwargs = dict(n_iter=n_iter, max_time=max_time, **batch, **budget_kwargs(cfg))
-    search = cls(est, ours_space(task), **kwargs, **common(cfg, data))
+    settings = common(cfg, data)
+    if kind == "budget_cv3":
+        from sklearn.model_selection import StratifiedKFold
+
+        settings["cv"] = StratifiedKFold(3, shuffle=True, random_state=cfg.seed)
+    search = cls(est, ours_space(task), **kwargs, **settings)
     return run_sklearn(search, task, data)
 
 
@@ -700,6 +712,10 @@ def print_ratios(table):
         _ratio_row(table, f"{budget} - halving", budget, "halving", "test_acc", "diff")
         _ratio_row(table, f"{budget} / kerastuner", budget, "kerastuner", "epochs")
         _ratio_row(table, f"{budget} - kerastuner", budget, "kerastuner", "test_acc", "diff")
+        cv3 = f"{s}_budget_cv3"
+        _ratio_row(table, f"{cv3} / kerastuner", cv3, "kerastuner", "epochs")
+        _ratio_row(table, f"{cv3} / kerastuner", cv3, "kerastuner", "wall")
+        _ratio_row(table, f"{cv3} - kerastuner", cv3, "kerastuner", "test_acc", "diff")
         _ratio_row(table, f"{budget} / {s}_full", budget, f"{s}_full", "epochs")
         _ratio_row(table, f"{budget} / {s}_full", budget, f"{s}_full", "wall")
         _ratio_row(table, f"{budget} - {s}_full", budget, f"{s}_full", "test_acc", "diff")

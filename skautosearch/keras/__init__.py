@@ -2,8 +2,10 @@
 
 Importing this sub-package imports TensorFlow; ``import skautosearch`` does
 not.  It also sizes TensorFlow's thread pools from the limits joblib gives its
-workers (see :func:`configure_threads`), and asks TensorFlow once whether op
-determinism is on, so that a seeded fit of SciKeras itself cannot leave it on.
+workers (see :func:`configure_threads`), lets a joblib worker's memory grow
+past loky's limit before it is replaced (see :func:`configure_worker_memory`),
+and asks TensorFlow once whether op determinism is on, so that a seeded fit of
+SciKeras itself cannot leave it on.
 
 Public names
 ------------
@@ -22,9 +24,15 @@ load_cifar10, load_imdb, load_digits_images, make_token_sequences
 """
 
 from .._keras_state import prime_op_determinism
-from ._fast import clear_model_pool, configure_threads, model_pool_info
+from ._fast import (
+    clear_model_pool,
+    configure_threads,
+    configure_worker_memory,
+    model_pool_info,
+)
 
 configure_threads()  # before TensorFlow runs its first operation
+configure_worker_memory()  # a loky worker is not replaced every ~20 architectures
 # So that SciKeras's seeded fits restore op determinism even when used directly.
 prime_op_determinism()
 
@@ -65,6 +73,7 @@ __all__ = [
     "load_digits_images",
     "make_token_sequences",
     "configure_threads",
+    "configure_worker_memory",
     "model_pool_info",
     "clear_model_pool",
 ]

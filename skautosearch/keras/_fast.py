@@ -14,13 +14,19 @@ the throw-away clones of cross-validation give theirs back.
 """
 
 import os
+import sys
 import threading
 import weakref
 from collections import OrderedDict
 
 import numpy as np
 
-__all__ = ["configure_threads", "model_pool_info", "clear_model_pool"]
+__all__ = [
+    "configure_threads",
+    "configure_worker_memory",
+    "model_pool_info",
+    "clear_model_pool",
+]
 
 _MAX_IDLE = 16  # idle models kept per process, over all architectures
 _THREAD_ENV = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
@@ -77,6 +83,63 @@ def configure_threads(n_threads=None):
     except RuntimeError:  # TensorFlow's runtime is already initialised
         return False
     return True
+
+
+_GROWTH_ENV = "SKAUTOSEARCH_WORKER_MEMORY_GROWTH_MB"
+_LOKY_GROWTH = 300 * 2**20  # loky's own allowance (process_executor._MAX_MEMORY_LEAK_SIZE)
+_MAX_AUTO_GROWTH = 2 * 2**30
+
+
+def _auto_growth():
+    """A quarter of this machine's memory shared by its cores, within [300 MB, 2 GB]."""
+    try:
+        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, OSError, ValueError):
+        return _LOKY_GROWTH
+    return int(min(_MAX_AUTO_GROWTH, max(_LOKY_GROWTH, total / (4 * (os.cpu_count() or 1)))))
+
+
+def configure_worker_memory(growth_mb=None):
+    """Let a joblib (loky) worker's memory grow more before loky replaces it.
+
+    loky ends a worker whose memory has grown 300 MB past its size after its
+    first task, taking it for a leak.  TensorFlow keeps about 8.5 MB of graph
+    state per new model architecture in a process, which nothing frees
+    (``keras.backend.clear_session`` included), so in an architecture search a
+    worker is replaced after about 20 architectures and its successor pays
+    ``import tensorflow`` (about 4.5 s) and every trace again.
+    ``skautosearch.keras`` calls this function when it is imported, so each
+    worker that unpickles a Keras estimator raises its own allowance; the
+    growth stays bounded, and loky's own check still ends a worker past it.
+
+    Parameters
+    ----------
+    growth_mb : int or None, default=None
+        Megabytes a worker may grow past its size after its first task.  None
+        reads ``SKAUTOSEARCH_WORKER_MEMORY_GROWTH_MB``, else takes a quarter of
+        the machine's memory divided by its cores, between 300 MB (loky's own
+        value, which is never lowered) and 2 GB.
+
+    Returns
+    -------
+    growth : int or None
+        The allowance in bytes now in force, or None outside a loky worker
+        (nothing to change).
+    """
+    import multiprocessing
+
+    executor = sys.modules.get("joblib.externals.loky.process_executor")
+    if executor is None or "Loky" not in multiprocessing.current_process().name:
+        return None
+    if growth_mb is None:
+        value = os.environ.get(_GROWTH_ENV, "")
+        growth = int(value) * 2**20 if value.isdigit() else _auto_growth()
+    else:
+        growth = int(growth_mb) * 2**20
+    # A module constant that loky reads in the worker at every check; joblib
+    # offers no setting for it.
+    executor._MAX_MEMORY_LEAK_SIZE = max(growth, _LOKY_GROWTH)
+    return executor._MAX_MEMORY_LEAK_SIZE
 
 
 class _ModelPool:

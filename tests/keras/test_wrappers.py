@@ -189,3 +189,36 @@ def test_a_callback_that_watches_predict_still_sees_it(digits):
     counter = clf._predict_callbacks[0]
     clf.predict(X)
     assert counter.batches > 0
+
+
+def _worker_allowance(env_value):
+    import os
+
+    import joblib.externals.loky.process_executor as executor
+
+    import skautosearch.keras  # noqa: F401  (what a worker unpickling an estimator does)
+    from skautosearch.keras import configure_worker_memory
+
+    after_import = executor._MAX_MEMORY_LEAK_SIZE
+    os.environ["SKAUTOSEARCH_WORKER_MEMORY_GROWTH_MB"] = env_value
+    try:
+        return after_import, configure_worker_memory(), configure_worker_memory(100)
+    finally:
+        del os.environ["SKAUTOSEARCH_WORKER_MEMORY_GROWTH_MB"]
+
+
+def test_a_loky_worker_may_grow_past_lokys_limit_before_it_is_replaced():
+    # TensorFlow keeps ~8.5 MB per new architecture: at loky's 300 MB a worker
+    # of an architecture search was replaced every ~20 architectures.
+    from joblib import Parallel, delayed
+
+    from skautosearch.keras import configure_worker_memory
+
+    assert configure_worker_memory() is None  # not a loky worker: nothing to change
+    ((after_import, from_env, floor),) = Parallel(n_jobs=2)(
+        delayed(_worker_allowance)("900") for _ in range(1)
+    )
+    mb = 2**20
+    assert 300 * mb <= after_import <= 2048 * mb
+    assert from_env == 900 * mb
+    assert floor == 300 * mb  # never below loky's own allowance

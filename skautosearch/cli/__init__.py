@@ -13,7 +13,8 @@ run's ``report.html`` (:mod:`.report`).
 Every module of this package is one job: :mod:`.workflow`, :mod:`.recipes` (the
 workflow's models and data), :mod:`.compare`, :mod:`.data` (bundled sets and CSV
 files), :mod:`.estimators` (the estimators and spaces of ``compare``),
-:mod:`.spaces` (``--space`` and ``--param``, a space of the user's), :mod:`.report`. Importing it imports neither scikit-learn's searches nor
+:mod:`.spaces` (``--space`` and ``--param``, a space of the user's),
+:mod:`.report`. Importing it imports neither scikit-learn's searches nor
 TensorFlow, so ``--help`` is instant.
 """
 

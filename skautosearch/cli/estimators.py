@@ -206,7 +206,18 @@ def _keras_mlp(task, seed, quick):
 
 def _keras_cnn(task, seed, quick):
     return _keras("build_cnn", task, seed, quick, input_shape=(8, 8, 1),
-                  dense_units=32, n_blocks=1, filters_0=16, kernel_size=3)
+                  dense_units=32, n_blocks=1, filters_0=16, filters_1=16, kernel_size=3)
+
+
+def _keras_cnn_space():
+    """Blocks, the filters of each block that exists, kernel, learning rate."""
+    from skautosearch import Conditional
+
+    return {"model__n_blocks": _cat(1, 2), "model__filters_0": _cat(16, 32),
+            "model__filters_1": Conditional(_cat(16, 32),
+                                            when={"model__n_blocks": lambda n: n >= 2}),
+            "model__kernel_size": _cat(2, 3),
+            "optimizer__learning_rate": _log(1e-4, 3e-2)}
 
 
 ESTIMATORS = {
@@ -246,11 +257,7 @@ ESTIMATORS = {
                              "optimizer__learning_rate": _log(1e-4, 3e-2)},
         keras=True),
     "keras-cnn": _EstimatorSpec(
-        "Keras CNN on 8x8 images (keras extra; digits only): filters, kernel "
-        "size, learning rate",
-        _keras_cnn, lambda: {"model__n_blocks": _cat(1, 2),
-                             "model__filters_0": _cat(16, 32),
-                             "model__kernel_size": _cat(2, 3),
-                             "optimizer__learning_rate": _log(1e-4, 3e-2)},
-        keras=True, needs_images=True),
+        "Keras CNN on 8x8 images (keras extra; digits only): blocks, filters per "
+        "block, kernel size, learning rate",
+        _keras_cnn, _keras_cnn_space, keras=True, needs_images=True),
 }

@@ -17,7 +17,7 @@ class Recipe:
     name: str
     epochs: int
     n_train: int
-    grid: dict  # GridSearchCV's architecture grid
+    grid: list  # GridSearchCV's architecture grids (param_grid)
     space: dict  # the wider architecture space of the other searches
     training: dict  # stage 2: training hyper-parameters
     n_training: int  # stage 2 candidates
@@ -25,25 +25,38 @@ class Recipe:
     learning_rate: float = 3e-3  # of the architecture search (a few epochs only)
 
 
+def _cnn_architectures(n_blocks, filters_0, filters_1, kernel_size, dense_units=None):
+    """A ``build_cnn`` space: the second block's filters only when there is one.
+
+    ``filters_1`` is a :class:`~skautosearch.Conditional` on ``n_blocks >= 2``, so
+    no two candidates differ only in the filters of a block the network lacks.
+    """
+    from skautosearch import Conditional
+
+    space = {"model__n_blocks": n_blocks, "model__filters_0": filters_0,
+             "model__filters_1": Conditional(filters_1,
+                                             when={"model__n_blocks": lambda n: n >= 2}),
+             "model__kernel_size": kernel_size}
+    if dense_units is not None:
+        space["model__dense_units"] = dense_units
+    return space
+
+
 def _cnn_recipe(quick):
     from skautosearch import Categorical, Real
+    from skautosearch.space import to_param_grid
 
     if quick:  # tiny models on a few rows: the tests' run, a second a fit
-        grid = {"model__filters_0": [4, 8], "model__filters_1": [4],
-                "model__kernel_size": [3]}
-        space = {"model__n_blocks": [1, 2], "model__filters_0": [4, 8],
-                 "model__filters_1": [4], "model__kernel_size": [3],
-                 "model__dense_units": [8, 16]}
+        grid = to_param_grid(_cnn_architectures([2], [4, 8], [4], [3]))
+        space = _cnn_architectures([1, 2], [4, 8], [4], [3], [8, 16])
         return Recipe("cnn", 5, 300, grid, space,
                       {"optimizer__learning_rate": Real(3e-3, 3e-2, prior="log-uniform"),
                        "batch_size": Categorical([32, 64])}, 2, 0.5, 1e-2)
-    # The CIFAR-10 workflow's grid (filters per block in {32, 64}, kernel 3 or 5):
-    # 8 candidates; the others search blocks, filters, kernel and dense units.
-    grid = {"model__filters_0": [32, 64], "model__filters_1": [32, 64],
-            "model__kernel_size": [3, 5]}
-    space = {"model__n_blocks": [1, 2], "model__filters_0": [16, 32, 64],
-             "model__filters_1": [16, 32, 64], "model__kernel_size": [3, 5],
-             "model__dense_units": [32, 64, 128]}
+    # The CIFAR-10 workflow's two-block grid (filters per block in {32, 64}, kernel 3
+    # or 5): 8 networks. The others search 1 or 2 blocks, filters, kernel and dense
+    # units: 18 one-block and 54 two-block networks, 72 in all.
+    grid = to_param_grid(_cnn_architectures([2], [32, 64], [32, 64], [3, 5]))
+    space = _cnn_architectures([1, 2], [16, 32, 64], [16, 32, 64], [3, 5], [32, 64, 128])
     training = {"optimizer__learning_rate": Real(3e-4, 1e-2, prior="log-uniform"),
                 "batch_size": Categorical([16, 32, 64]),
                 "model__dropout": Real(0.0, 0.5)}
@@ -52,9 +65,11 @@ def _cnn_recipe(quick):
 
 def _lstm_recipe(quick):
     from skautosearch import Categorical, Integer, Real
+    from skautosearch.space import to_param_grid
 
-    grid = {"model__embedding_dim": [8, 16] if quick else [16, 32],
-            "model__n_units": [8] if quick else [16, 32]}
+    # One LSTM layer (n_units): no per-layer units, so no parameter is conditional.
+    grid = to_param_grid({"model__embedding_dim": [8, 16] if quick else [16, 32],
+                          "model__n_units": [8] if quick else [16, 32]})
     space = {"model__embedding_dim": [8, 16] if quick else [16, 32, 64],
              "model__n_units": Integer(4, 16) if quick else Integer(8, 64)}
     training = {"optimizer__learning_rate": Real(1e-3, 1e-2, prior="log-uniform"),

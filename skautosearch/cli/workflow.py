@@ -485,15 +485,10 @@ def _final_params(recipe, final, winner):
     """
     from skautosearch import Conditional
 
-    grids = recipe.grid if isinstance(recipe.grid, list) else [recipe.grid]
-    names = [n for grid in grids for n in grid] + [*recipe.space, *recipe.training]
+    names = [n for grid in recipe.grid for n in grid] + [*recipe.space, *recipe.training]
     names = [n for n in dict.fromkeys(names)
              if not (isinstance(recipe.space.get(n), Conditional) and n not in winner)]
     params = final.get_params()
-    n_blocks = params.get("model__n_blocks")
-    if n_blocks is not None:  # the filters of blocks the model does not have
-        names = [n for n in names if not n.startswith("model__filters_")
-                 or int(n.rsplit("_", 1)[1]) < n_blocks]
     return jsonable({name: params[name] for name in names if name in params})
 
 

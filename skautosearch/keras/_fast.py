@@ -118,7 +118,7 @@ def configure_worker_memory(growth_mb=None):
         Megabytes a worker may grow past its size after its first task.  None
         reads ``SKAUTOSEARCH_WORKER_MEMORY_GROWTH_MB``, else takes a quarter of
         the machine's memory divided by its cores, between 300 MB (loky's own
-        value, which is never lowered) and 2 GB.
+        value) and 2 GB.
 
     Returns
     -------
@@ -138,8 +138,8 @@ def configure_worker_memory(growth_mb=None):
         growth = int(growth_mb) * 2**20
     # A module constant that loky reads in the worker at every check; joblib
     # offers no setting for it.
-    executor._MAX_MEMORY_LEAK_SIZE = max(growth, _LOKY_GROWTH)
-    return executor._MAX_MEMORY_LEAK_SIZE
+    executor._MAX_MEMORY_LEAK_SIZE = growth
+    return growth
 
 
 class _ModelPool:

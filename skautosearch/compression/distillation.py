@@ -167,7 +167,9 @@ class Distillation(_BaseCompressor):
     student : Keras-backed classifier
         SciKeras, ``skautosearch.keras`` or ``keras.wrappers`` classifier
         whose model ends in a softmax with one unit per class (or one sigmoid
-        unit for two classes). Cloned, never modified.
+        unit for two classes). Cloned, never modified. Its fit callbacks
+        (a learning-rate schedule, early stopping) run during distillation
+        too, so a schedule applies to the student alone and distilled alike.
     temperature : float, default=2.0
         Softening temperature ``T`` (> 0); unused with ``loss="logits_mse"``.
     alpha : float, default=0.7

@@ -168,8 +168,9 @@ class Distillation(_BaseCompressor):
         SciKeras, ``skautosearch.keras`` or ``keras.wrappers`` classifier
         whose model ends in a softmax with one unit per class (or one sigmoid
         unit for two classes). Cloned, never modified. Its fit callbacks
-        (a learning-rate schedule, early stopping) run during distillation
-        too, so a schedule applies to the student alone and distilled alike.
+        (a learning-rate schedule, say) run during distillation too, so a
+        schedule applies to the student alone and distilled alike; the
+        distillation fit has no validation data (no ``val_*`` logs).
     temperature : float, default=2.0
         Softening temperature ``T`` (> 0); unused with ``loss="logits_mse"``.
     alpha : float, default=0.7
@@ -421,7 +422,7 @@ def _fresh_optimizer(model):
 
 
 def _student_callbacks(student):
-    """The student's own fit callbacks (a learning-rate schedule, early stopping...).
+    """The student's own fit callbacks (a learning-rate schedule, say).
 
     Distillation trains the student as it would train alone, on another loss:
     a schedule given to the student applies to both, so that a comparison with

@@ -350,7 +350,18 @@ DISTILLERS = {
     "mse": ("Distillation, loss='logits_mse'", {"loss": "logits_mse"}),
     "mse-mixup8": ("Distillation, loss='logits_mse', mixup x8",
                    {"loss": "logits_mse", "n_augment": 8.0}),
+    # "-steps": 1 / (1 + n_augment) of the epochs, i.e. the student alone's gradient steps.
+    "mixup8-steps": ("Distillation, mixup x8, 1/9 of the epochs (the steps of the student alone)",
+                     {"n_augment": 8.0}),
+    "mixup17-steps": ("Distillation, mixup x17, 1/18 of the epochs (the steps of the student alone)",
+                      {"n_augment": 17.0}),
 }
+
+
+def distillation_epochs(name, args):
+    if not name.endswith("-steps"):
+        return args.student_epochs
+    return max(1, round(args.student_epochs / (1 + DISTILLERS[name][1]["n_augment"])))
 
 
 def student(args, seed, epochs=None):
@@ -375,7 +386,8 @@ def distillation_rows(dense_cnn, data, frozen, args, seed):
     for name in args.distillers:
         d, t = timed(
             lambda name=name: Distillation(
-                FrozenEstimator(dense_cnn), student(args, seed), **DISTILLERS[name][1], **frozen
+                FrozenEstimator(dense_cnn), student(args, seed, distillation_epochs(name, args)),
+                **DISTILLERS[name][1], **frozen
             ).fit(Xtr, ytr)
         )
         extra[name] = 100 * d.score(Xte, yte)

@@ -10,10 +10,17 @@ scored on the same 30 % test split. Sizes are of the inference-only ``.keras``
 file; latency is the best of 7 ``predict_on_batch`` calls on 8,192 rows, the two
 models timed alternately in the same run.
 
-Distillation: teacher = the CNN; student = 64-12-10 MLP (910 parameters,
-0.15 % of the teacher), trained alone, distilled by ours (default settings and
-without mixup) and by ``keras.distillation.Distiller`` (LogitsDistillation T=4,
-student_loss_weight=0.5), all for the same number of epochs.
+Distillation: teacher = the CNN; student = a 64-12-10 MLP (910 parameters,
+0.15 % of the teacher; ``--student-hidden``), trained alone, distilled by ours
+(the settings named by ``--distillers``) and by ``keras.distillation.Distiller``
+(LogitsDistillation T=4, student_loss_weight=0.5), all for the same number of
+epochs with the same learning-rate schedule (``--schedule cosine``: a per-epoch
+cosine decay given to every student as a fit callback). ``--alone-steps`` also
+trains the student alone for 3x the epochs: mixup x2 triples the rows a
+distillation epoch sees, so that row is the baseline at equal gradient steps.
+
+LiteRT: the CNN served as float32 and int8 flatbuffers; with latency on, each
+interpreter thread count of ``--threads`` (default 1 and 2) is timed.
 
 Run:  python benchmarks/bench_compression.py --seeds 0 1 2 [--write]
 ``--write`` replaces the ``## Compression`` section of benchmarks/RESULTS.md.
@@ -58,7 +65,7 @@ LATENCY_ROWS = 8192
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
-def classifier(builder, epochs, seed, **model_params):
+def classifier(builder, epochs, seed, callbacks=None, **model_params):
     params = {f"model__{k}": v for k, v in model_params.items()}
     return KerasClassifier(
         builder,
@@ -68,8 +75,29 @@ def classifier(builder, epochs, seed, **model_params):
         batch_size=32,
         verbose=0,
         random_state=seed,
+        callbacks=callbacks,
         **params,
     )
+
+
+class CosineDecay:
+    """Learning rate of epoch ``e`` of ``epochs``: ``lr * (1 + cos(pi e / epochs)) / 2``.
+
+    Per epoch rather than per step, so that the same schedule spans the
+    student's epochs whatever the number of rows (distillation adds mixup rows).
+    """
+
+    def __init__(self, epochs, lr=1e-3):
+        self.epochs, self.lr = epochs, lr
+
+    def __call__(self, epoch, lr=None):
+        return float(self.lr * (1 + np.cos(np.pi * epoch / self.epochs)) / 2)
+
+
+def schedule_callbacks(schedule, epochs):
+    if schedule == "constant":
+        return None
+    return [keras.callbacks.LearningRateScheduler(CosineDecay(epochs))]
 
 
 def stats(model, score):
@@ -150,12 +178,12 @@ def keras_builtin_int8(rows, base, Xte, yte, latency=True):
     print(f"  Keras int8 CNN: bytes {before['bytes']} -> {after['bytes']}", flush=True)
 
 
-def keras_distiller(teacher, Xtr, ytr, Xte, yte, epochs, seed):
+def keras_distiller(teacher, Xtr, ytr, Xte, yte, epochs, seed, hidden, schedule):
     from skautosearch._keras_state import keras_fit_scope
     from skautosearch.compression._base import _seed
 
     with keras_fit_scope(_seed(seed)):
-        student = mlp(hidden=(12,), meta={"n_features_in_": 64, "n_classes_": 10})
+        student = mlp(hidden=hidden, meta={"n_features_in_": 64, "n_classes_": 10})
         # The Distiller sets teacher.trainable = False: give it a copy, or the
         # frozen model goes back to skautosearch.keras's model pool and is
         # lent, frozen, to a later fit of the same architecture.
@@ -166,7 +194,8 @@ def keras_distiller(teacher, Xtr, ytr, Xte, yte, epochs, seed):
             student_loss_weight=0.5,
         )
         distiller.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
-        distiller.fit(Xtr, ytr, epochs=epochs, batch_size=32, verbose=0)
+        distiller.fit(Xtr, ytr, epochs=epochs, batch_size=32, verbose=0,
+                      callbacks=schedule_callbacks(schedule, epochs))
     return 100 * np.mean(np.argmax(student.predict_on_batch(Xte), axis=1) == yte)
 
 
@@ -265,9 +294,12 @@ def litert_rows(dense_cnn, data, frozen, args):
 
     The speed target compares the int8 model with the same model in float32
     in the same runtime: per-row latency at batch 1 and per-row time at
-    batch 256 (throughput), both interpreters single-threaded, timed
+    batch 256 (throughput), with each interpreter thread count of
+    ``--threads`` (the same flatbuffers, one interpreter per count), timed
     alternately (best of ``rounds``).
     """
+    from skautosearch.compression.runtime import LiteRTModel
+
     Xtr, Xte, ytr, yte = data
     out = {"keras acc": 100 * dense_cnn.score(Xte, yte),
            "keras bytes": keras_file_sizes(dense_cnn.model_)[0]}
@@ -280,9 +312,13 @@ def litert_rows(dense_cnn, data, frozen, args):
         out[dtype] = {"acc": 100 * model.score(Xte, yte), "bytes": len(model.model_.content),
                       "seconds": t}
     if args.latency:
-        for batch in (1, 256):
-            times = interpreter_times([served[d].model_ for d in ("float32", "int8")], Xte, batch)
-            out["float32"][f"us_per_row_{batch}"], out["int8"][f"us_per_row_{batch}"] = times
+        for threads in args.threads:
+            models = [LiteRTModel(served[d].model_.content, args.runtime, threads)
+                      for d in ("float32", "int8")]
+            for batch in (1, 256):
+                times = interpreter_times(models, Xte, batch)
+                key = f"us_per_row_{batch}" + ("" if threads == 1 else f"_t{threads}")
+                out["float32"][key], out["int8"][key] = times
     print(f"  LiteRT: {out}", flush=True)
     return out
 
@@ -303,34 +339,62 @@ def interpreter_times(models, X, batch, rounds=7, seconds=0.5):
     return best
 
 
+# Settings of our Distillation the distillation group can run (--distillers).
 DISTILLERS = {
     "ours": ("Distillation (T=2, alpha=0.7, mixup x2)", {}),
-    "ours, no mixup": ("Distillation, augment=None", {"augment": None}),
+    "no-mixup": ("Distillation, augment=None", {"augment": None}),
+    "alpha0.5": ("Distillation, alpha=0.5", {"alpha": 0.5}),
+    "T4": ("Distillation, T=4", {"temperature": 4.0}),
+    "mixup4": ("Distillation, mixup x4", {"n_augment": 4.0}),
+    "mixup8": ("Distillation, mixup x8", {"n_augment": 8.0}),
+    "mse": ("Distillation, loss='logits_mse'", {"loss": "logits_mse"}),
+    "mse-mixup8": ("Distillation, loss='logits_mse', mixup x8",
+                   {"loss": "logits_mse", "n_augment": 8.0}),
+    # "-steps": 1 / (1 + n_augment) of the epochs, i.e. the student alone's gradient steps.
+    "mixup8-steps": ("Distillation, mixup x8, 1/9 of the epochs (the steps of the student alone)",
+                     {"n_augment": 8.0}),
+    "mixup17-steps": ("Distillation, mixup x17, 1/18 of the epochs (the steps of the student alone)",
+                      {"n_augment": 17.0}),
 }
+
+
+def distillation_epochs(name, args):
+    if not name.endswith("-steps"):
+        return args.student_epochs
+    return max(1, round(args.student_epochs / (1 + DISTILLERS[name][1]["n_augment"])))
+
+
+def student(args, seed, epochs=None):
+    epochs = epochs or args.student_epochs
+    return classifier(mlp, epochs, seed, schedule_callbacks(args.schedule, epochs),
+                      hidden=tuple(args.student_hidden))
 
 
 def distillation_rows(dense_cnn, data, frozen, args, seed):
     Xtr, Xte, ytr, yte = data
-    epochs = args.student_epochs
-    alone = classifier(mlp, epochs, seed, hidden=(12,)).fit(Xtr, ytr)
+    alone = student(args, seed).fit(Xtr, ytr)
     extra = {
         "teacher": 100 * dense_cnn.score(Xte, yte),
         "alone": 100 * alone.score(Xte, yte),
         "student_params": alone.model_.count_params(),
         "teacher_params": dense_cnn.model_.count_params(),
     }
-    for name, (_, kwargs) in DISTILLERS.items():
+    if args.alone_steps:
+        # As many gradient steps as the distilled student with mixup x2 (3x the rows).
+        long = student(args, seed, 3 * args.student_epochs).fit(Xtr, ytr)
+        extra["alone, 3x epochs"] = 100 * long.score(Xte, yte)
+    for name in args.distillers:
         d, t = timed(
-            lambda kwargs=kwargs: Distillation(
-                FrozenEstimator(dense_cnn),
-                classifier(mlp, epochs, seed, hidden=(12,)),
-                **kwargs,
-                **frozen,
+            lambda name=name: Distillation(
+                FrozenEstimator(dense_cnn), student(args, seed, distillation_epochs(name, args)),
+                **DISTILLERS[name][1], **frozen
             ).fit(Xtr, ytr)
         )
         extra[name] = 100 * d.score(Xte, yte)
         extra[name + " seconds"] = t
-    extra["keras Distiller"] = keras_distiller(dense_cnn, Xtr, ytr, Xte, yte, epochs, seed)
+    extra["keras Distiller"] = keras_distiller(
+        dense_cnn, Xtr, ytr, Xte, yte, args.student_epochs, seed, tuple(args.student_hidden),
+        args.schedule)
     print("  distillation: " + ", ".join(
         f"{k} {v:.2f}" for k, v in extra.items() if "seconds" not in k and "params" not in k
     ), flush=True)
@@ -360,6 +424,10 @@ def command(args):
         f"python benchmarks/bench_compression.py --seeds {' '.join(map(str, args.seeds))} "
         f"--only {','.join(args.only)} --mlp-epochs {args.mlp_epochs} --cnn-epochs "
         f"{args.cnn_epochs} --student-epochs {args.student_epochs} --qat-epochs {args.qat_epochs}"
+        + (f" --student-hidden {' '.join(map(str, args.student_hidden))} --schedule {args.schedule}"
+           f" --distillers {','.join(args.distillers)}" if "distillation" in args.only else "")
+        + (" --alone-steps" if args.alone_steps and "distillation" in args.only else "")
+        + (f" --threads {' '.join(map(str, args.threads))}" if "litert" in args.only else "")
         + ("" if args.latency else " --no-latency")
     )
 
@@ -378,7 +446,7 @@ def markdown(results, args, elapsed):
         lines += compression_table(results, args)
     ex = [r[1] for r in results]
     if "litert" in ex[0]:
-        lines += litert_table(ex)
+        lines += litert_table(ex, args.threads)
     if "teacher" in ex[0]:
         lines += distillation_table(ex, args)
     return "\n".join(lines) + "\n"
@@ -418,36 +486,37 @@ def compression_table(results, args):
     return lines
 
 
-def litert_table(ex):
+def litert_table(ex, threads=(1,)):
     lite = [e["litert"] for e in ex]
-    timed = "us_per_row_1" in lite[0]["int8"]
+    keys = [(t, b, f"us_per_row_{b}" + ("" if t == 1 else f"_t{t}")) for t in threads
+            for b in (1, 256)]
+    timed = all(key in lite[0]["int8"] for *_, key in keys)
     lines = [
         "",
         "LiteRT (`LiteRTQuantization`, the CNN above; runtime: "
-        f"{ex[0].get('runtime', 'auto')}, one interpreter thread; int8 = full-integer "
-        "quantization calibrated on 256 training rows; accuracy per seed):",
+        f"{ex[0].get('runtime', 'auto')}, interpreter threads {', '.join(map(str, threads))}; "
+        "int8 = full-integer quantization calibrated on 256 training rows; accuracy per seed):",
         "",
         "| served model | test accuracy | file bytes | x smaller than .keras float32 | "
-        "µs/row at batch 1 | µs/row at batch 256 |",
-        "|---|---|---|---|---|---|",
+        + " | ".join(f"µs/row at batch {b}, {t} thread{'s' * (t > 1)}" for t, b, _ in keys) + " |",
+        "|---|---|---|---|" + "---|" * len(keys),
         f"| Keras float32 (`.keras`) | {mean_std([x['keras acc'] for x in lite])} "
-        f"({listed(x['keras acc'] for x in lite)}) | {lite[0]['keras bytes']:,} | 1 | | |",
+        f"({listed(x['keras acc'] for x in lite)}) | {lite[0]['keras bytes']:,} | 1 |"
+        + " |" * len(keys),
     ]
     for dtype in ("float32", "int8"):
         rows = [x[dtype] for x in lite]
-        speed = [
-            mean_std([r[f"us_per_row_{b}"] for r in rows]) if timed else "pending"
-            for b in (1, 256)
-        ]
+        speed = [mean_std([r[key] for r in rows]) if timed else "pending" for *_, key in keys]
         lines.append(
             f"| LiteRT {dtype} | {mean_std([r['acc'] for r in rows])} "
             f"({listed(r['acc'] for r in rows)}) | {rows[0]['bytes']:,} | "
-            f"{lite[0]['keras bytes'] / rows[0]['bytes']:.2f} | {speed[0]} | {speed[1]} |"
+            f"{lite[0]['keras bytes'] / rows[0]['bytes']:.2f} | " + " | ".join(speed) + " |"
         )
     if timed:
-        for b in (1, 256):
-            gain = [x["float32"][f"us_per_row_{b}"] / x["int8"][f"us_per_row_{b}"] for x in lite]
-            lines.append(f"\nint8 vs float32 in the same runtime, batch {b}: {mean_std(gain)}x faster.")
+        for t, b, key in keys:
+            gain = [x["float32"][key] / x["int8"][key] for x in lite]
+            lines.append(f"\nint8 vs float32 in the same runtime, batch {b}, {t} thread"
+                         f"{'s' * (t > 1)}: {mean_std(gain)}x faster.")
     return lines
 
 
@@ -456,7 +525,8 @@ def distillation_table(ex, args):
     lines = [
         "",
         f"Distillation (teacher: the CNN above, {ex[0]['teacher_params']:,} parameters; student: "
-        f"64-12-10 MLP, {ex[0]['student_params']:,} parameters; {args.student_epochs} epochs each; "
+        f"64-{'-'.join(map(str, args.student_hidden))}-10 MLP, {ex[0]['student_params']:,} "
+        f"parameters; {args.student_epochs} epochs each, learning rate {args.schedule}; "
         "recovered = (distilled - alone) / (teacher - alone), per seed and from the seed means):",
         "",
         "| model | test accuracy | per seed | recovered gap per seed | recovered gap (means) |",
@@ -466,7 +536,10 @@ def distillation_table(ex, args):
         f"| student alone | {mean_std([e['alone'] for e in ex])} | "
         f"{listed(e['alone'] for e in ex)} | | 0 % |",
     ]
-    labels = {name: label for name, (label, _) in DISTILLERS.items()}
+    labels = {name: DISTILLERS[name][0] for name in args.distillers}
+    if "alone, 3x epochs" in ex[0]:
+        labels = {"alone, 3x epochs": "student alone, 3x the epochs (the steps of mixup x2)",
+                  **labels}
     labels["keras Distiller"] = "keras.distillation.Distiller (T=4, weight 0.5)"
     for name, label in labels.items():
         recovered = (np.mean([e[name] for e in ex]) - np.mean([e["alone"] for e in ex])) / np.mean(gap)
@@ -498,12 +571,22 @@ def main(argv=None):
     parser.add_argument("--mlp-epochs", type=int, default=30)
     parser.add_argument("--cnn-epochs", type=int, default=10)
     parser.add_argument("--student-epochs", type=int, default=60)
+    parser.add_argument("--student-hidden", type=int, nargs="+", default=[12],
+                        help="hidden layer sizes of the distillation group's MLP student")
+    parser.add_argument("--schedule", default="constant", choices=["constant", "cosine"],
+                        help="learning rate of every student (alone, ours, Keras's), per epoch")
+    parser.add_argument("--distillers", default="ours,no-mixup", type=lambda v: v.split(","),
+                        help=f"settings of our Distillation to run, from {','.join(DISTILLERS)}")
+    parser.add_argument("--alone-steps", action="store_true",
+                        help="also train the student alone for 3x the epochs")
     parser.add_argument("--qat-epochs", type=int, default=10,
                         help="straight-through fine-tuning epochs of the ternary/binary rows")
     parser.add_argument("--only", default=",".join(GROUPS), type=lambda v: v.split(","),
                         help=f"comma-separated groups to run, from {','.join(GROUPS)}")
     parser.add_argument("--no-latency", dest="latency", action="store_false",
                         help="skip every timing (quality-only run on a loaded machine)")
+    parser.add_argument("--threads", type=int, nargs="+", default=[1, 2],
+                        help="interpreter thread counts the litert group times")
     parser.add_argument("--runtime", default="auto", choices=["auto", "litert", "tflite"],
                         help="LiteRT interpreter of the litert group")
     parser.add_argument(

@@ -58,20 +58,41 @@ def soften(proba, temperature):
     return soft / soft.sum(axis=1, keepdims=True)
 
 
-def _distillation_loss(n_classes, temperature, alpha):
+def teacher_logits(proba):
+    """Centred log-probabilities: the logits of ``proba`` up to the softmax's free shift.
+
+    Parameters
+    ----------
+    proba : ndarray of shape (n_samples, n_classes)
+
+    Returns
+    -------
+    logits : ndarray of shape (n_samples, n_classes)
+        ``log p - mean(log p)`` per row (``p`` clipped at 1e-7).
+    """
+    logits = np.log(np.clip(proba, _EPS, 1.0))
+    return logits - logits.mean(axis=1, keepdims=True)
+
+
+def _distillation_loss(n_classes, temperature, alpha, kind="kl"):
     """Hinton et al. (2015): a T² CE(soft, softmax(z/T)) + (1-a) CE(y, softmax(z)).
 
-    ``y_true`` packs the one-hot labels and the softened teacher outputs side
-    by side so the loss works with a plain ``model.fit``.
+    With ``kind="logits_mse"`` the soft term is Ba and Caruana's (2014) mean
+    squared error between the centred logits of student and teacher.
+    ``y_true`` packs the one-hot labels and the teacher's targets side by side
+    so the loss works with a plain ``model.fit``.
     """
 
     def loss(y_true, logits):
-        hard, soft = y_true[:, :n_classes], y_true[:, n_classes:]
-        log_p = ops.log_softmax(logits, axis=-1)
-        log_p_t = ops.log_softmax(logits / temperature, axis=-1)
-        hard_ce = -ops.sum(hard * log_p, axis=-1)
-        soft_ce = -ops.sum(soft * log_p_t, axis=-1)
-        return alpha * temperature**2 * soft_ce + (1 - alpha) * hard_ce
+        hard, target = y_true[:, :n_classes], y_true[:, n_classes:]
+        hard_ce = -ops.sum(hard * ops.log_softmax(logits, axis=-1), axis=-1)
+        if kind == "logits_mse":
+            centred = logits - ops.mean(logits, axis=-1, keepdims=True)
+            soft = ops.mean(ops.square(centred - target), axis=-1)
+        else:
+            log_p_t = ops.log_softmax(logits / temperature, axis=-1)
+            soft = -temperature**2 * ops.sum(target * log_p_t, axis=-1)
+        return alpha * soft + (1 - alpha) * hard_ce
 
     return loss
 
@@ -146,12 +167,20 @@ class Distillation(_BaseCompressor):
     student : Keras-backed classifier
         SciKeras, ``skautosearch.keras`` or ``keras.wrappers`` classifier
         whose model ends in a softmax with one unit per class (or one sigmoid
-        unit for two classes). Cloned, never modified.
+        unit for two classes). Cloned, never modified. Its fit callbacks
+        (a learning-rate schedule, say) run during distillation too, so a
+        schedule applies to the student alone and distilled alike; the
+        distillation fit has no validation data (no ``val_*`` logs).
     temperature : float, default=2.0
-        Softening temperature ``T`` (> 0).
+        Softening temperature ``T`` (> 0); unused with ``loss="logits_mse"``.
     alpha : float, default=0.7
         Weight of the soft-target term, in [0, 1]; ``1 - alpha`` weighs the
         true labels.
+    loss : {"kl", "logits_mse"}, default="kl"
+        The soft term: "kl" is Hinton et al.'s cross-entropy with the
+        softened teacher probabilities; "logits_mse" regresses the teacher's
+        logits (centred log-probabilities, :func:`teacher_logits`) with a mean
+        squared error (Ba and Caruana, 2014), i.e. the limit of large ``T``.
     epochs : int or None, default=None
         Distillation epochs; None takes the student's ``epochs`` (or 10).
     batch_size : int or None, default=None
@@ -218,6 +247,7 @@ class Distillation(_BaseCompressor):
         "student": "no_validation",
         "temperature": [Interval(Real, 0, None, closed="neither")],
         "alpha": [Interval(Real, 0, 1, closed="both")],
+        "loss": [StrOptions({"kl", "logits_mse"})],
         "epochs": [Interval(Integral, 1, None, closed="left"), None],
         "augment": [StrOptions({"mixup"}), None],
         "n_augment": [Interval(Real, 0, None, closed="neither")],
@@ -231,6 +261,7 @@ class Distillation(_BaseCompressor):
         *,
         temperature=2.0,
         alpha=0.7,
+        loss="kl",
         epochs=None,
         batch_size=None,
         augment="mixup",
@@ -244,6 +275,7 @@ class Distillation(_BaseCompressor):
         self.student = student
         self.temperature = temperature
         self.alpha = alpha
+        self.loss = loss
         self.epochs = epochs
         self.batch_size = batch_size
         self.augment = augment
@@ -338,18 +370,26 @@ class Distillation(_BaseCompressor):
             extra = np.concatenate(extra).astype(X_transfer.dtype)
             X_transfer = np.concatenate([X_transfer, extra])
             hard = np.concatenate([hard, np.zeros((len(extra), len(classes)), "float32")])
-        soft = soften(self.teacher_.predict_proba(X_transfer), self.temperature)
+        proba = self.teacher_.predict_proba(X_transfer)
+        soft = (
+            teacher_logits(proba)
+            if self.loss == "logits_mse"
+            else soften(proba, self.temperature)
+        )
         X_enc = _encode(student, X_transfer)[0]
         with _Logits(model) as logits_model:
             logits_model.compile(
                 optimizer=_fresh_optimizer(model),
-                loss=_distillation_loss(len(classes), self.temperature, self.alpha),
+                loss=_distillation_loss(
+                    len(classes), self.temperature, self.alpha, self.loss
+                ),
             )
             logits_model.fit(
                 X_enc,
                 np.hstack([hard, soft]).astype("float32"),
                 epochs=self.epochs or _student_epochs(student),
                 batch_size=self.batch_size or _wrapper_batch_size(student),
+                callbacks=_student_callbacks(student),
                 verbose=self.verbose,
             )
         _compile_like(model, model)
@@ -379,6 +419,19 @@ def _fresh_optimizer(model):
         if isinstance(optimizer, dict)
         else optimizer
     )
+
+
+def _student_callbacks(student):
+    """The student's own fit callbacks (a learning-rate schedule, say).
+
+    Distillation trains the student as it would train alone, on another loss:
+    a schedule given to the student applies to both, so that a comparison with
+    the student trained alone stays fair.
+    """
+    wrapper = _base_wrapper(student)
+    if isinstance(wrapper, _KerasWrapperBase):
+        return list((wrapper.fit_kwargs or {}).get("callbacks") or [])
+    return list(getattr(wrapper, "_fit_callbacks", None) or [])
 
 
 def _student_epochs(student):

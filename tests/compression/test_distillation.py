@@ -1,3 +1,4 @@
+import keras
 import numpy as np
 import pytest
 from compression_helpers import make_mlp
@@ -5,7 +6,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.svm import LinearSVC
 
 from skautosearch.compression import Distillation
-from skautosearch.compression.distillation import soften
+from skautosearch.compression.distillation import soften, teacher_logits
 
 pytestmark = pytest.mark.keras
 
@@ -97,3 +98,41 @@ def test_transfer_data_of_the_wrong_shape(digits):
     X, y = digits
     with pytest.raises(ValueError, match="`transfer_data` must have the shape"):
         Distillation(LogisticRegression(), make_mlp(), transfer_data=X[:, :10]).fit(X, y)
+
+
+def test_teacher_logits_are_centred_log_probabilities():
+    p = np.array([[0.7, 0.2, 0.1], [0.5, 0.5, 0.0]])
+    z = teacher_logits(p)
+    np.testing.assert_allclose(z.sum(axis=1), 0, atol=1e-9)
+    np.testing.assert_allclose(np.exp(z[0]) / np.exp(z[0]).sum(), p[0], rtol=1e-9)
+    assert np.isfinite(z).all()  # a zero probability is clipped, not -inf
+
+
+@pytest.mark.parametrize("scikeras", [False, True])
+def test_the_students_fit_callbacks_run_during_distillation(digits, scikeras):
+    # A learning-rate schedule given to the student must apply to its
+    # distillation too, or the student trained alone is not a fair baseline.
+    X, y = digits
+    seen = []
+    record = keras.callbacks.LambdaCallback(
+        on_epoch_end=lambda epoch, logs: seen.append((epoch, sorted(logs)))
+    )
+    student = make_mlp(hidden=(4,), epochs=5, scikeras=scikeras, callbacks=[record])
+    teacher = LogisticRegression(max_iter=200).fit(X, y)
+    Distillation(teacher, student, epochs=2, augment=None, validation_fraction=None).fit(X, y)
+    assert [epoch for epoch, _ in seen] == [0, 1]
+    assert "loss" in seen[0][1]
+
+
+def test_logits_mse_student_follows_the_teacher(digits):
+    X, y = digits
+    liar = LogisticRegression(max_iter=300).fit(X, (y + 1) % 10)
+    d = Distillation(liar, make_mlp(hidden=(16,)), loss="logits_mse", alpha=1.0, epochs=15,
+                     augment=None, validation_fraction=None, random_state=0).fit(X, y)
+    agree = np.mean(d.predict(X) == liar.predict(X))
+    assert agree > 0.8 and agree > np.mean(d.predict(X) == y) + 0.5
+
+
+def test_bad_loss(digits):
+    with pytest.raises(ValueError, match="'loss' parameter"):
+        Distillation(LogisticRegression(), make_mlp(), loss="mse").fit(*digits)

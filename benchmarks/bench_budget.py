@@ -650,7 +650,12 @@ def _cell(values, fmt):
     if not values:
         return "-"
     inner = ", ".join(format(v, fmt) for v in values)
-    return f"{format(float(np.median(values)), fmt)} ({inner})" if len(values) > 1 else inner
+    median = float(np.median(values))
+    if fmt == "d":  # the median of counts can fall between two
+        median_text = str(int(median)) if median.is_integer() else f"{median:.1f}"
+    else:
+        median_text = format(median, fmt)
+    return f"{median_text} ({inner})" if len(values) > 1 else inner
 
 
 def print_tables(run):

@@ -446,12 +446,16 @@ def plot(out, path, name="GeneticSearchCV"):
     labelled = {s["best_index"]: "knee"}
     if rows:
         labelled.setdefault(rows[0][0], "smallest within 0.01")
-    for i, what in labelled.items():
+    # Two labels on neighbouring points would overlap: one below left, the next below right.
+    for k, (i, what) in enumerate(labelled.items()):
         ax.annotate(f"{s['describe'][i]}\n({what})", xy=(s["size_bytes"][i], s["mean_test_score"][i]),
-                    xytext=(0, -26), textcoords="offset points", ha="center", va="top", fontsize="x-small",
+                    xytext=(-30 if k % 2 == 0 else 30, -26), textcoords="offset points",
+                    ha="right" if k % 2 == 0 else "left", va="top", fontsize="x-small",
                     arrowprops=dict(arrowstyle="-", color="0.4", linewidth=0.6))
     n_below = int(np.sum(good < low))
-    ax.set_title(f"Digits CNN, accuracy vs .keras size: {name} ({s['n_candidates']} candidates, "
+    gzipped = out["args"].get("size") == "gzip_bytes"
+    ax.set_xlabel("model size, gzipped .keras file (bytes)" if gzipped else "model size, .keras file (bytes)")
+    ax.set_title(f"Digits CNN, accuracy vs {'gzipped ' if gzipped else ''}.keras size: {name} ({s['n_candidates']} candidates, "
                  f"architecture x compression)\nagainst GridSearchCV ({g['n_candidates']} "
                  f"float32 architectures)"
                  + (f"; {n_below} candidates below {low:.2f} not shown" if n_below else ""),

@@ -68,3 +68,15 @@ def test_quick_run_counts_the_epochs_the_search_trained_and_appends(bench, tmp_p
     assert record["epochs"] == record["resources_trained"] == 3 * 1 + 1
     assert set(record["params"]) == set(bench.Digits.SPACE)
     assert len(record["test_accs"]) == 1 and 0.0 <= record["test_acc"] <= 1.0
+
+
+def test_the_table_prints_the_median_of_counts(bench, capsys):
+    # Three seeds of integer counts: the median is a float (a crash once lost the table).
+    rows = [_record("random", seed, 324, 90.0 + seed, 0.98) for seed in range(3)]
+    run = {"results": rows, "settings": {"task": "digits", "max_epochs": 27, "retrains": 3},
+           "command": "bench", "host": "h", "cpus": 2, "tensorflow": "t", "keras": "k",
+           "sklearn": "s", "keras_tuner": None, "loadavg_start": 0.1, "loadavg_end": 0.2}
+    for r in rows:
+        r.update(params={"model__units": 8}, val_score=0.9, n_candidates=12)
+    bench.print_tables(run)
+    assert "| random | 12 (12, 12, 12) | 324 (324, 324, 324) |" in capsys.readouterr().out

@@ -160,7 +160,7 @@ def _watches_predict(callbacks):
     act in ``fit``, and ``predict`` may then skip Keras's callback machinery.
     """
     return any(
-        getattr(type(callback), hook) is not getattr(keras.callbacks.Callback, hook)
+        getattr(type(callback), hook, None) is not getattr(keras.callbacks.Callback, hook)
         for callback in keras.tree.flatten(callbacks or [])
         for hook in _PREDICT_HOOKS
     )
@@ -307,7 +307,7 @@ class _FastFitMixin:
     def _predict_raw(self, X, **kwargs):
         # Keras's predict builds a tf.data pipeline on every call, which costs
         # more than the arithmetic for small models.  For a plain array and no
-        # predict callbacks, run the same traced step on the same batches
+        # callback that watches predict, run the same traced step on the same batches
         # directly: identical numbers, a fraction of the overhead.
         if (
             kwargs

@@ -32,7 +32,7 @@ from ._fast import (
 )
 
 configure_threads()  # before TensorFlow runs its first operation
-configure_worker_memory()  # a loky worker is not replaced every ~20 architectures
+configure_worker_memory()  # TensorFlow grows per architecture: loky must not take it for a leak
 # So that SciKeras's seeded fits restore op determinism even when used directly.
 prime_op_determinism()
 

@@ -105,9 +105,11 @@ def configure_worker_memory(growth_mb=None):
     loky ends a worker whose memory has grown 300 MB past its size after its
     first task, taking it for a leak.  TensorFlow keeps about 8.5 MB of graph
     state per new model architecture in a process, which nothing frees
-    (``keras.backend.clear_session`` included), so in an architecture search a
-    worker is replaced after about 20 architectures and its successor pays
-    ``import tensorflow`` (about 4.5 s) and every trace again.
+    (``keras.backend.clear_session`` included), so a long architecture search
+    can outgrow it (about 20 new architectures of the CNNs measured in
+    ``skautosearch._continuation``'s notes), and each successor pays
+    ``import tensorflow`` (about 4.5 s) and every trace again
+    (``benchmarks/bench_worker_churn.py`` counts the workers a search starts).
     ``skautosearch.keras`` calls this function when it is imported, so each
     worker that unpickles a Keras estimator raises its own allowance; the
     growth stays bounded, and loky's own check still ends a worker past it.
@@ -304,7 +306,8 @@ def build_training_state(model, x, y):
     while tracing the first train step.  A ``tf.function`` that creates
     variables on its first trace is traced a second time, so every fresh
     model paid two traces of its train step (measured: 48 traces for 24 new
-    models of a budgeted search, about a third of its wall time).  Creating
+    models of a budgeted search; the second traces were about a fifth of its
+    profiled time).  Creating
     them here, eagerly, from one training row, leaves one trace.  The metrics
     are reset afterwards and the forward pass runs in inference mode, which
     draws no random numbers: the fit that follows is the same fit.

@@ -140,7 +140,7 @@ def test_sparse_input_is_refused_with_a_clear_error(digits):
 def test_a_fresh_model_traces_its_train_step_once(digits):
     """Keras creates optimizer and metric variables inside the first trace of
     its train step, which makes TensorFlow trace it twice; ours creates them
-    before (a third of a budgeted architecture search's time)."""
+    before (a fifth of a budgeted architecture search's time)."""
     import tensorflow as tf
 
     X, y = digits
@@ -209,7 +209,7 @@ def _worker_allowance(env_value):
 
 def test_a_loky_worker_may_grow_past_lokys_limit_before_it_is_replaced():
     # TensorFlow keeps ~8.5 MB per new architecture: at loky's 300 MB a worker
-    # of an architecture search was replaced every ~20 architectures.
+    # of an architecture search could be replaced after ~20 architectures.
     from joblib import Parallel, delayed
 
     from skautosearch.keras import configure_worker_memory

@@ -37,3 +37,28 @@ def no_global_tensorflow_state_left_behind():
     before = config.is_op_determinism_enabled()
     yield
     assert config.is_op_determinism_enabled() == before, "op determinism left changed"
+
+
+@pytest.fixture
+def variables_created_in_trace():
+    """A context manager recording the names of variables created inside a ``tf.function`` trace.
+
+    A ``tf.function`` that creates variables on its first trace is traced twice.
+    """
+    import contextlib
+
+    import tensorflow as tf
+
+    @contextlib.contextmanager
+    def record():
+        names = []
+
+        def creator(next_creator, **kwargs):
+            if tf.inside_function():
+                names.append(kwargs.get("name"))
+            return next_creator(**kwargs)
+
+        with tf.variable_creator_scope(creator):
+            yield names
+
+    return record

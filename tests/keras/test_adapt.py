@@ -166,21 +166,12 @@ def test_bayesian_search_in_a_pipeline_and_pickled(digits):
     assert type(search.estimator[-1]) is SciKerasClassifier  # user's object untouched
 
 
-def test_keras_wrapper_model_traces_its_train_step_once(digits):
+def test_keras_wrapper_model_traces_its_train_step_once(digits, variables_created_in_trace):
     # keras.wrappers builds a model per fit; its optimizer and metric
     # variables must exist before the first trace (else it is traced twice).
-    import tensorflow as tf
-
     X, y = digits
-    created_in_trace = []
-
-    def creator(next_creator, **kwargs):
-        if tf.inside_function():
-            created_in_trace.append(kwargs.get("name"))
-        return next_creator(**kwargs)
-
     est = SKLearnClassifier(model=build_keras_model, fit_kwargs={"epochs": 1, "verbose": 0})
-    with tf.variable_creator_scope(creator):
+    with variables_created_in_trace() as created_in_trace:
         est.fit(X, y)
     assert created_in_trace == []
     assert est.model_.optimizer.built

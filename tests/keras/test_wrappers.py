@@ -137,22 +137,13 @@ def test_sparse_input_is_refused_with_a_clear_error(digits):
         _clf().fit(sp.csr_matrix(X), y)
 
 
-def test_a_fresh_model_traces_its_train_step_once(digits):
+def test_a_fresh_model_traces_its_train_step_once(digits, variables_created_in_trace):
     """Keras creates optimizer and metric variables inside the first trace of
     its train step, which makes TensorFlow trace it twice; ours creates them
     before (a fifth of a budgeted architecture search's time)."""
-    import tensorflow as tf
-
     X, y = digits
     clear_model_pool()
-    created_in_trace = []
-
-    def creator(next_creator, **kwargs):
-        if tf.inside_function():
-            created_in_trace.append(kwargs.get("name"))
-        return next_creator(**kwargs)
-
-    with tf.variable_creator_scope(creator):
+    with variables_created_in_trace() as created_in_trace:
         clf = _clf(model__dropout=0.2).fit(X, y)
     assert created_in_trace == []
     assert clf.model_.optimizer.built

@@ -50,13 +50,18 @@ def comma_list(choices):
     return parse
 
 
+def _integer(text, message="{text!r} is not an integer"):
+    """``int(text)``, or argparse's error with ``message`` (formatted with ``text``)."""
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(message.format(text=text)) from None
+
+
 def positive_int(minimum):
     """Parse an integer of at least ``minimum``."""
     def parse(text):
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+        value = _integer(text)
         if value < minimum:
             raise argparse.ArgumentTypeError(f"{value} is below {minimum}")
         return value
@@ -65,10 +70,7 @@ def positive_int(minimum):
 
 def n_jobs(text):
     """Parse ``--n-jobs``: a non-zero integer (-1 is every core)."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+    value = _integer(text)
     if value == 0:
         raise argparse.ArgumentTypeError("0 jobs; use 1, 2, ... or -1 for all cores")
     return value
@@ -76,10 +78,7 @@ def n_jobs(text):
 
 def seed(text):
     """Parse ``--seed``: an integer NumPy accepts as a seed."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"invalid int value: {text!r}") from None
+    value = _integer(text, "invalid int value: {text!r}")
     if not 0 <= value <= _MAX_SEED:
         raise argparse.ArgumentTypeError(f"{value} is not in [0, {_MAX_SEED}]")
     return value

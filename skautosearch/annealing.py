@@ -6,6 +6,7 @@ import numbers
 import numpy as np
 
 from ._base import BaseSequentialSearchCV
+from ._screening import Screen
 from ._sklearn_private import Interval, StrOptions
 
 _NOVELTY_TRIES = 10
@@ -40,9 +41,11 @@ class AnnealingSearchCV(BaseSequentialSearchCV):
     probability ``exp(delta / (T * s))`` where ``delta`` is the (negative) score
     difference, ``T`` the temperature and ``s`` the standard deviation of the scores seen
     so far — so the temperature is unitless and the same defaults work for accuracy
-    and for a negative mean squared error. Neighbourhoods shrink with the temperature.
-    A chain that has not improved its own best for ``restart_after`` steps restarts
-    from the best candidate found so far.
+    and for a negative mean squared error. Each chain adapts its step to the landscape:
+    wider after a gain or a tie, narrower after a loss. A chain that has not improved
+    its own best for ``restart_after`` steps restarts from a fresh random candidate.
+    Each proposal is the most promising of ``screening`` neighbours by a Gaussian
+    process of the scores so far.
 
     Parameters
     ----------
@@ -68,12 +71,20 @@ class AnnealingSearchCV(BaseSequentialSearchCV):
     cooling_rate : float, default=0.85
         The ``rate`` of the exponential and linear schedules, in (0, 1).
     step_scale : float, default=0.25
-        Standard deviation of a numeric move at the initial temperature, as a fraction
-        of the dimension's range in its prior's quantile space; it shrinks in proportion
-        to the temperature (to a tenth at most). Categorical genes are resampled.
+        Length of a chain's first move, as a fraction of the space's range in its
+        priors' quantile space: every numeric coordinate moves, each by a Gaussian step
+        of ``step_scale / sqrt(number of numeric dimensions)``; a categorical gene is
+        resampled with probability 1/2. Each chain then adapts its own step, within
+        [step_scale / 10, 2 * step_scale]: x1.3 after a proposal that scores at least
+        as well (a gain, or a tie on a plateau), x0.8 after a worse one.
     restart_after : int or None, default=4
-        Steps without improving a chain's own best before it restarts from the best
-        candidate so far; None never restarts.
+        Steps without improving a chain's own best before it restarts from a fresh
+        random candidate; None never restarts.
+    screening : int, default=8
+        Neighbours drawn per chain and step. A Gaussian process of the scores so far
+        ranks them by expected improvement and only the best is fitted
+        (pre-screening; Emmerich, Giannakoglou & Naujoks, 2006). ``1`` fits every
+        neighbour drawn: plain annealing.
     scoring, n_jobs, refit, cv, verbose, pre_dispatch, error_score, return_train_score
         As in :class:`~sklearn.model_selection.GridSearchCV`.
     random_state, max_time, patience, callbacks, checkpoint, candidate_timeout, \
@@ -131,6 +142,7 @@ refit_time_, multimetric_
         "cooling_rate": [Interval(numbers.Real, 0, 1, closed="neither")],
         "step_scale": [Interval(numbers.Real, 0, None, closed="neither")],
         "restart_after": [Interval(numbers.Integral, 1, None, closed="left"), None],
+        "screening": [Interval(numbers.Integral, 1, None, closed="left")],
     }
 
     def __init__(
@@ -146,6 +158,7 @@ refit_time_, multimetric_
         cooling_rate=0.85,
         step_scale=0.25,
         restart_after=4,
+        screening=8,
         scoring=None,
         n_jobs=None,
         refit=True,
@@ -201,6 +214,7 @@ refit_time_, multimetric_
         self.cooling_rate = cooling_rate
         self.step_scale = step_scale
         self.restart_after = restart_after
+        self.screening = screening
 
     def _check_strategy_params(self):
         if callable(self.cooling):
@@ -223,6 +237,11 @@ refit_time_, multimetric_
             raise ValueError(f"cooling({step}) gave the temperature {t!r}; need finite > 0.")
         return t
 
+    # Operator settings the search-efficiency benchmark chose (benchmarks/RESULTS.md).
+    _numeric_mutation = "all"  # "all": every numeric coordinate moves; "some": each with p
+    _adaptive_step = True  # per-chain step: grows on ties and gains, shrinks on losses
+    _restart_from = "fresh"  # "best": the best so far; "fresh": a new random candidate
+
     def _search(self, ev, rng):
         chains = list(range(self.n_chains))
         temperature = self._temperature(0)
@@ -235,41 +254,82 @@ refit_time_, multimetric_
         current_scores = initial_scores[order[: self.n_chains]]
         chain_best = current_scores.copy()
         stale = np.zeros(self.n_chains, dtype=int)
+        scales = np.full(self.n_chains, float(self.step_scale))
+        screen = Screen(ev.space)
         step = 0
         while not ev.done:
             step += 1
             temperature = self._temperature(step)
-            scale = self.step_scale * max(temperature / self._temperature(0),
-                                          _MIN_STEP_FRACTION)
-            proposals = self._propose(ev, current, scale, rng)
+            if self._adaptive_step:
+                steps = scales
+            else:
+                steps = [self.step_scale * max(temperature / self._temperature(0),
+                                               _MIN_STEP_FRACTION)] * self.n_chains
+            proposals = self._propose(ev, current, steps, rng, screen)
             scores = ev.evaluate(proposals, self._columns(step, chains, temperature))
             # A multi-objective search re-scalarises every score after each batch.
-            current_scores = np.array([ev.scores[g] for g in current])
+            current_scores = np.array([ev.scores.get(g, -np.inf) for g in current])
             spread = self._score_spread(ev)
             for c in chains:
+                scales[c] = self._adapt(scales[c], current_scores[c], scores[c])
                 if self._accept(current_scores[c], scores[c], temperature * spread, rng):
                     current[c], current_scores[c] = proposals[c], scores[c]
                 improved = current_scores[c] > chain_best[c]
                 chain_best[c] = max(chain_best[c], current_scores[c])
                 stale[c] = 0 if improved else stale[c] + 1
                 if self.restart_after is not None and stale[c] >= self.restart_after:
-                    current[c] = max(ev.scores, key=ev.scores.get)
-                    current_scores[c] = ev.scores[current[c]]
+                    current[c], current_scores[c] = self._restart(ev, rng)
+                    chain_best[c] = current_scores[c]
+                    scales[c] = self.step_scale
                     stale[c] = 0
+
+    def _adapt(self, scale, current, proposed):
+        """The chain's next step size: a 1/5th-success-style rule (Rechenberg, 1973).
+
+        A gain or a tie (a plateau) widens the step, a loss narrows it, within
+        [step_scale / 10, 2 * step_scale]: the step follows the landscape rather than
+        the clock.
+        """
+        if not np.isfinite(proposed) or proposed < current:
+            scale *= 0.8
+        else:
+            scale *= 1.3
+        return float(np.clip(scale, self.step_scale * _MIN_STEP_FRACTION,
+                             2 * self.step_scale))
+
+    def _restart(self, ev, rng):
+        """Where a stale chain starts again, and that candidate's score (NaN if new)."""
+        if self._restart_from == "best":
+            genome = max(ev.scores, key=ev.scores.get)
+            return genome, ev.scores[genome]
+        for _ in range(_NOVELTY_TRIES):
+            genome = ev.space.sample(1, rng)[0]
+            if genome not in ev.scores:
+                break
+        # Not evaluated yet: the chain's next proposal is compared with -inf, so it
+        # is accepted, and the restart point itself is never spent as a candidate.
+        return genome, -np.inf
 
     @staticmethod
     def _columns(step, chains, temperature):
         n = len(chains)
         return {"step": [step] * n, "chain": list(chains), "temperature": [temperature] * n}
 
-    def _propose(self, ev, current, scale, rng):
+    def _propose(self, ev, current, scales, rng, screen):
+        """One new neighbour per chain: the most promising of ``screening`` tries."""
         proposals = []
-        for genome in current:
-            for _ in range(_NOVELTY_TRIES):
-                proposal = ev.space.mutate(genome, rng, probability=0.5, scale=scale)
-                if proposal not in ev.scores and proposal not in proposals:
-                    break
-            proposals.append(proposal)
+        for genome, scale in zip(current, scales):
+            tries = []
+            for _ in range(_NOVELTY_TRIES * self.screening):
+                proposal = ev.space.mutate(genome, rng, probability=0.5, scale=scale,
+                                           numeric=self._numeric_mutation)
+                if proposal not in ev.scores and proposal not in proposals + tries:
+                    tries.append(proposal)
+                    if len(tries) == self.screening:
+                        break
+            # Every try repeats a candidate (a tiny finite space): the repeat is
+            # answered from memory, never refitted.
+            proposals.append(screen.pick(ev.scores, tries, 1)[0] if tries else proposal)
         return proposals
 
     @staticmethod

@@ -5,10 +5,16 @@ import numbers
 import numpy as np
 
 from ._base import BaseSequentialSearchCV
+from ._screening import Screen
 from ._sklearn_private import Interval
 
 # Attempts at a child nobody has seen before a random immigrant takes its place.
 _NOVELTY_TRIES = 10
+
+
+# Operator settings the search-efficiency benchmark chose (benchmarks/RESULTS.md).
+_BLEND = 0.5  # BLX-alpha of the crossover's numeric genes (0: swap only)
+_NUMERIC_MUTATION = "all"  # "all": every numeric gene of a child moves; "some": each with p
 
 
 def _tournament(population, scores, size, rng):
@@ -22,10 +28,14 @@ class GeneticSearchCV(BaseSequentialSearchCV):
 
     Generation 0 is a Latin hypercube sample of the space. Each later generation keeps
     the ``elitism`` best candidates found so far and breeds the rest of the population
-    from the current one: tournament selection, uniform crossover, then mutation that
-    respects each dimension's type and prior (a Gaussian step in log space for a
-    log-uniform ``Real``, rounded for an ``Integer``, in quantile space for a scipy
-    distribution, resampling for a categorical). A generation is evaluated in one
+    from the current one: tournament selection; crossover that swaps categorical genes
+    and blends numeric ones (BLX-0.5: a value drawn around the parents' two); then
+    mutation of every numeric gene (and of each categorical one with
+    ``mutation_probability``), respecting each dimension's type and prior (a Gaussian
+    step in log space for a log-uniform ``Real``, rounded for an ``Integer``, in
+    quantile space for a scipy distribution, resampling for a categorical). It breeds
+    ``screening`` times more children than it evaluates, and a Gaussian process of the
+    scores so far picks the most promising. A generation is evaluated in one
     ``evaluate_candidates`` call, so joblib runs its candidates x folds in parallel.
     A child that was already evaluated is mutated again; repeats are never refitted.
     With several ``objectives`` the generations follow NSGA-II (Deb et al., 2002):
@@ -49,17 +59,26 @@ class GeneticSearchCV(BaseSequentialSearchCV):
         Candidates per generation, hence per parallel batch. Match it to a multiple of
         your workers; results depend on it, never on ``n_jobs``.
     crossover_probability : float, default=0.8
-        Probability that two parents are recombined (uniform crossover).
+        Probability that two parents are recombined.
     mutation_probability : float, default=0.5
-        Probability that each gene of a child is mutated; at least one gene always is.
+        Probability that each categorical gene of a child is mutated; every numeric
+        gene is, and at least one gene always changes.
     mutation_scale : float, default=0.1
-        Standard deviation of a numeric mutation, as a fraction of the dimension's
-        range in its prior's quantile space (e.g. decades for log-uniform).
+        Length of a child's whole numeric move, as a fraction of the space's range in
+        its priors' quantile space (e.g. decades for log-uniform): each of ``d``
+        numeric genes takes a Gaussian step of ``mutation_scale / sqrt(d)``.
     tournament_size : int, default=3
         Individuals compared to pick each parent.
     elitism : int, default=2
         Best candidates found so far carried unchanged into each generation (with
         several ``objectives``, NSGA-II's survival of parents and children replaces it).
+    screening : int, default=8
+        Children bred for each one evaluated. A Gaussian process of the scores so far
+        ranks them by expected improvement and only the best are fitted
+        (pre-screening; Emmerich, Giannakoglou & Naujoks, 2006). The operators still
+        decide where to look, the model only which of their proposals costs a fit.
+        ``1`` fits every child bred: a plain genetic algorithm. Not used with several
+        ``objectives``.
     scoring, n_jobs, refit, cv, verbose, pre_dispatch, error_score, return_train_score
         As in :class:`~sklearn.model_selection.GridSearchCV`. With several metrics the
         search maximises the ``refit`` metric (the first one if ``refit`` is callable).
@@ -182,6 +201,7 @@ refit_time_, multimetric_
         "mutation_scale": [Interval(numbers.Real, 0, None, closed="neither")],
         "tournament_size": [Interval(numbers.Integral, 1, None, closed="left")],
         "elitism": [Interval(numbers.Integral, 0, None, closed="left")],
+        "screening": [Interval(numbers.Integral, 1, None, closed="left")],
     }
 
     def __init__(
@@ -196,6 +216,7 @@ refit_time_, multimetric_
         mutation_scale=0.1,
         tournament_size=3,
         elitism=2,
+        screening=8,
         scoring=None,
         n_jobs=None,
         refit=True,
@@ -250,6 +271,10 @@ refit_time_, multimetric_
         self.mutation_scale = mutation_scale
         self.tournament_size = tournament_size
         self.elitism = elitism
+        self.screening = screening
+
+    _blend = _BLEND
+    _numeric_mutation = _NUMERIC_MUTATION
 
     def _check_strategy_params(self):
         several_objectives = self.objectives is not None and len(self.objectives) > 1
@@ -264,11 +289,14 @@ refit_time_, multimetric_
             return self._search_pareto(ev, rng)
         population = ev.space.sample(self.population_size, rng)
         scores = ev.evaluate(population, {"generation": [0] * len(population)})
+        screen = Screen(ev.space)
         generation = 0
         while not ev.done:
             generation += 1
+            n_children = self.population_size - self.elitism
             children = self._breed(ev, population, scores, rng,
-                                   self.population_size - self.elitism)
+                                   n_children * self.screening)
+            children = screen.pick(ev.scores, children, n_children)
             child_scores = ev.evaluate(children, {"generation": [generation] * len(children)})
             population = self._elites(ev) + children
             scores = np.concatenate([[ev.scores[g] for g in population[: -len(children)]],
@@ -304,7 +332,7 @@ refit_time_, multimetric_
             first = population[_tournament(population, scores, self.tournament_size, rng)]
             second = population[_tournament(population, scores, self.tournament_size, rng)]
             if rng.random() < self.crossover_probability:
-                first, second = ev.space.crossover(first, second, rng)
+                first, second = ev.space.crossover(first, second, rng, blend=self._blend)
             for child in (first, second)[: n_children - len(children)]:
                 children.append(self._novel(ev, child, children, rng))
         return children
@@ -313,7 +341,8 @@ refit_time_, multimetric_
         """Mutate ``child`` until it is new to the search, else a random immigrant."""
         for _ in range(_NOVELTY_TRIES):
             child = ev.space.mutate(
-                child, rng, probability=self.mutation_probability, scale=self.mutation_scale
+                child, rng, probability=self.mutation_probability, scale=self.mutation_scale,
+                numeric=self._numeric_mutation,
             )
             if child not in ev.scores and child not in siblings:
                 return child

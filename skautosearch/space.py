@@ -63,8 +63,11 @@ class _Param:
     def __init__(self, name):
         self.name = name
 
-    def perturb(self, code, scale, rng):
-        """Gaussian step of standard deviation ``scale`` in the unit coordinate."""
+    def perturb(self, code, scale, rng, force=True):
+        """Gaussian step of standard deviation ``scale`` in the unit coordinate.
+
+        ``force``: a discrete value the step rounds back to moves to a neighbour.
+        """
         u = _reflect(self.to_unit(code) + rng.normal(0.0, scale))
         return self.from_unit(min(max(u, _EPS), 1.0 - _EPS))
 
@@ -98,9 +101,9 @@ class _SkoptNumeric(_Param):
     def from_unit(self, u):
         return _python_scalar(self._unit.inverse_transform([u])[0])
 
-    def perturb(self, code, scale, rng):
+    def perturb(self, code, scale, rng, force=True):
         new = super().perturb(code, scale, rng)
-        if self.is_integer and new == code:
+        if force and self.is_integer and new == code:
             # A small step rounds back to the same integer; move to a neighbour instead.
             step = 1 if rng.random() < 0.5 else -1
             if not self.dimension.low <= code + step <= self.dimension.high:
@@ -144,7 +147,7 @@ class _Choice(_Param):
     def from_unit(self, u):
         return int(min(np.searchsorted(self._cdf, u, side="right"), len(self._cdf) - 1))
 
-    def perturb(self, code, scale, rng):
+    def perturb(self, code, scale, rng, force=True):
         """Resample among the *other* categories, in proportion to the prior."""
         if len(self.categories) == 1:
             return code
@@ -191,9 +194,9 @@ class _Distribution(_Param):
         value = self.dist.ppf(min(max(u, _EPS), 1.0 - _EPS))
         return int(value) if self.is_discrete else float(value)
 
-    def perturb(self, code, scale, rng):
+    def perturb(self, code, scale, rng, force=True):
         new = super().perturb(code, scale, rng)
-        if self.is_discrete and new == code:
+        if force and self.is_discrete and new == code:
             for candidate in (code + 1, code - 1) if rng.random() < 0.5 else (code - 1, code + 1):
                 if self.dist.pmf(candidate) > 0:
                     return candidate
@@ -399,23 +402,38 @@ class SearchSpace:
                 genomes[row] = (k, structure.complete(codes))
         return genomes
 
-    def mutate(self, genome, rng, *, probability, scale):
-        """Perturb each active gene with ``probability`` (at least one always changes).
+    def mutate(self, genome, rng, *, probability, scale, numeric="some"):
+        """Perturb the active genes of ``genome``; at least one always changes.
 
-        A parameter the mutation activates takes a value drawn from its prior; one it
-        deactivates loses its value.
+        With ``numeric="some"`` each active gene is perturbed with ``probability`` and a
+        step of ``scale``. With ``numeric="all"`` every active numeric gene moves, by a
+        step of ``scale / sqrt(number of active numeric genes)`` (so the length of the
+        whole move stays about ``scale``), and only categorical genes are left to
+        ``probability``: one-coordinate moves cannot follow a diagonal ridge, and an
+        integer gene may then stay where the step rounds it. A parameter the mutation
+        activates takes a value drawn from its prior; one it deactivates loses its
+        value.
         """
         k, codes = genome
         sub = self.subspaces[k]
         active = np.array([c is not INACTIVE for c in codes])
-        mask = (rng.random(len(sub)) < probability) & active
+        if numeric == "all":
+            is_numeric = np.array([not p.is_categorical for p in sub]) & active
+            n_numeric = int(is_numeric.sum())
+            mask = is_numeric | ((rng.random(len(sub)) < probability) & active)
+            steps = scale / math.sqrt(max(n_numeric, 1))
+        else:
+            mask = (rng.random(len(sub)) < probability) & active
+            steps = scale
         if not mask.any():
             candidates = np.flatnonzero(active)
             mask[candidates[rng.integers(len(candidates))]] = True
-        codes = tuple(p.perturb(c, scale, rng) if m else c for p, c, m in zip(sub, codes, mask))
+        force = numeric != "all" or not mask[[not p.is_categorical for p in sub]].any()
+        codes = tuple(p.perturb(c, steps, rng, force=force) if m else c
+                      for p, c, m in zip(sub, codes, mask))
         return (k, self.structures[k].complete(codes, rng))
 
-    def crossover(self, first, second, rng):
+    def crossover(self, first, second, rng, *, blend=0.0):
         """Uniform crossover; parents from different sub-spaces are returned unchanged.
 
         Where the parents differ in a value a conditional gene depends on, the gene
@@ -423,9 +441,17 @@ class SearchSpace:
         from one parent (the filters of block 3 travel with ``n_blocks=3``); where
         they agree, it is exchanged on its own. A gene the child activates that
         neither parent has is drawn from its prior.
+
+        ``blend > 0`` makes it a blend crossover (BLX-α, Eshelman & Schaffer 1993) on
+        the numeric genes that both parents have active, under the same values of
+        what they depend on, and that no condition reads: each child
+        draws such a gene uniformly, in unit coordinates, from the parents' interval
+        widened by ``blend`` times its length on each side. Swapping alone only
+        recombines values already tried; blending proposes new ones between and
+        around them.
         """
         (k1, a), (k2, b) = first, second
-        if k1 != k2 or len(a) < 2:
+        if k1 != k2 or (len(a) < 2 and not blend):
             return first, second
         swap = rng.random(len(a)) < 0.5
         structure = self.structures[k1]
@@ -433,8 +459,23 @@ class SearchSpace:
             parent = structure.first_parent(i)
             if parent is not None and a[parent] != b[parent]:
                 swap[i] = swap[parent]
-        child1 = tuple(y if s else x for x, y, s in zip(a, b, swap))
-        child2 = tuple(x if s else y for x, y, s in zip(a, b, swap))
+        child1 = [y if s else x for x, y, s in zip(a, b, swap)]
+        child2 = [x if s else y for x, y, s in zip(a, b, swap)]
+        if blend:
+            read = set(structure.parents)
+            for i, param in enumerate(self.subspaces[k1]):
+                parent = structure.first_parent(i)
+                if (param.is_categorical or i in read or a[i] is INACTIVE
+                        or b[i] is INACTIVE or a[i] == b[i]
+                        or (parent is not None and a[parent] != b[parent])):
+                    continue  # a sub-tree from one parent stays whole
+                ua, ub = param.to_unit(a[i]), param.to_unit(b[i])
+                low, high = min(ua, ub), max(ua, ub)
+                width = blend * (high - low)
+                for child in (child1, child2):
+                    u = _reflect(rng.uniform(low - width, high + width))
+                    child[i] = param.from_unit(min(max(u, _EPS), 1.0 - _EPS))
+        child1, child2 = tuple(child1), tuple(child2)
         return (
             (k1, structure.complete(child1, rng, spare=child2)),
             (k1, structure.complete(child2, rng, spare=child1)),

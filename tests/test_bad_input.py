@@ -165,10 +165,10 @@ SHARED = {
 OWN = {
     "genetic": {"population_size": "10", "crossover_probability": "high",
                 "mutation_probability": None, "mutation_scale": "0.1",
-                "tournament_size": 2.5, "elitism": "2"},
+                "tournament_size": 2.5, "elitism": "2", "screening": "8"},
     "annealing": {"n_chains": "2", "n_initial_points": 1.5, "initial_temperature": "hot",
                   "cooling": 3, "cooling_rate": "fast", "step_scale": None,
-                  "restart_after": "4"},
+                  "restart_after": "4", "screening": 0.5},
     "bayes": {"n_points": "2", "n_initial_points": None, "surrogate": 3,
               "acq_func": None, "optimizer_kwargs": "fast"},
 }
@@ -204,6 +204,7 @@ OUT_OF_RANGE = [
     ("genetic", dict(mutation_scale=0.0), ValueError, r"'mutation_scale' parameter"),
     ("genetic", dict(tournament_size=0), ValueError, r"'tournament_size' parameter"),
     ("genetic", dict(elitism=-1), ValueError, r"'elitism' parameter"),
+    ("genetic", dict(screening=0), ValueError, r"'screening' parameter"),
     ("annealing", dict(cooling_rate=1.0), ValueError, r"'cooling_rate' parameter"),
     ("annealing", dict(initial_temperature=float("nan")), ValueError,
      r"'initial_temperature' parameter"),

@@ -218,6 +218,28 @@ def test_crossover_keeps_each_parents_sub_tree_whole():
     assert {(c[1][1], c[1][2]) for c in children} == {(1, 1), (1, 2), (2, 1), (2, 2)}
 
 
+def test_blend_crossover_keeps_each_parents_sub_tree_whole():
+    space = SearchSpace({
+        "n_blocks": [1, 2, 3],
+        "f_1": Conditional(Integer(1, 100), when={"n_blocks": [2, 3]}),
+        "lr": Real(0.0, 1.0),
+    })
+    three, two = (0, (2, 10, 0.2)), (0, (1, 90, 0.8))
+    for seed in range(50):
+        for child in space.crossover(three, two, rng(seed), blend=0.5):
+            n_blocks, f_1, lr = child[1]
+            # The parents' structures differ: f_1 goes with n_blocks, unblended ...
+            assert f_1 == (10 if n_blocks == 2 else 90)
+            # ... while a gene outside the sub-tree is blended.
+            assert 0.0 <= lr <= 1.0
+    lrs = {c[1][2] for s in range(20) for c in space.crossover(three, two, rng(s), blend=0.5)}
+    assert len(lrs) > 2
+    # Same structure: the block's gene is blended too.
+    a, b = (0, (2, 10, 0.5)), (0, (2, 90, 0.5))
+    f_1s = {c[1][1] for s in range(20) for c in space.crossover(a, b, rng(s), blend=0.5)}
+    assert len(f_1s) > 5 and all(1 <= f <= 100 for f in f_1s)
+
+
 @pytest.mark.parametrize(
     "space, match",
     [

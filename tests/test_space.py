@@ -79,6 +79,43 @@ def test_crossover_mixes_genes_but_not_sub_spaces():
     assert space.crossover(first, other, rng()) == (first, other)
 
 
+def test_blend_crossover_draws_numeric_genes_around_the_parents_and_swaps_the_rest():
+    space = SearchSpace({"x": Real(0.0, 1.0), "n": Integer(0, 100), "kind": ["a", "b"]})
+    first, second = (0, (0.4, 40, 0)), (0, (0.6, 60, 1))
+    xs = []
+    for seed in range(200):
+        for child in space.crossover(first, second, np.random.default_rng(seed), blend=0.5):
+            x, n, kind = child[1]
+            # BLX-0.5: the parents' interval widened by half its length on each side.
+            assert 0.3 <= x <= 0.7 and 30 <= n <= 70 and isinstance(n, int)
+            xs.append(x)
+        assert {c[1][2] for c in space.crossover(first, second, np.random.default_rng(seed),
+                                                 blend=0.5)} == {0, 1}
+    assert len(set(xs)) > 300  # new values, not the parents' two
+    assert min(xs) < 0.35 and max(xs) > 0.65
+    # Without blending, values are only exchanged.
+    swapped = {c[1][0] for s in range(20)
+               for c in space.crossover(first, second, np.random.default_rng(s))}
+    assert swapped == {0.4, 0.6}
+
+
+def test_mutating_all_numeric_genes_moves_each_by_a_shorter_step():
+    space = SearchSpace({name: Real(0.0, 1.0) for name in "abcd"} | {"kind": ["x", "y"]})
+    start = (0, (0.5, 0.5, 0.5, 0.5, 0))
+    steps = []
+    for seed in range(300):
+        child = space.mutate(start, np.random.default_rng(seed), probability=0.0,
+                             scale=0.2, numeric="all")
+        *xs, kind = child[1]
+        assert all(x != 0.5 for x in xs) and kind == 0  # every number moves, no category
+        steps.extend(np.subtract(xs, 0.5))
+    # scale / sqrt(4 numeric genes) per gene: the whole move is about ``scale`` long.
+    assert np.std(steps) == pytest.approx(0.1, rel=0.1)
+    # A space of categories only still changes one gene.
+    only = SearchSpace({"kind": ["x", "y"]})
+    assert only.mutate((0, (0,)), rng(), probability=0.0, scale=0.2, numeric="all") == (0, (1,))
+
+
 @pytest.mark.parametrize(
     "space, match",
     [

@@ -7,13 +7,15 @@ and ``_copula``, marked in the source as chosen by this benchmark, and the publi
 ``bench_search.py``, on the same tasks, folds and seeds. Usage: the arguments of
 ``bench_search.py``, with variant names in ``--methods``, e.g.::
 
-    python benchmarks/search_variants.py --methods Genetic-old,Genetic-noscreen \\
+    python benchmarks/search_variants.py --methods Genetic-old,Genetic-screen-only \\
         --seeds 10 --budget 30 --cv 3 --n-jobs 2 --overhead-repeats 0 --plot ''
 
 ``python benchmarks/search_variants.py --list`` prints the variants.
-``--merge OUT.json A.json B.json:SUFFIX ...`` writes one traces file of several runs
-(the tasks' grid results from the first; each file's method names with its
-``:SUFFIX`` appended, if given), for ``bench_search.py --summarise OUT.json``.
+``--merge OUT.json A.json B.json@M1,M2=NAME:SUFFIX ...`` writes one traces file of
+several runs, for ``bench_search.py --summarise OUT.json``: of each file, the methods
+listed after ``@`` (all if none; ``M2=NAME`` renames), their names with ``:SUFFIX``
+appended (if given); every file's tasks, the first file's grid results where two have
+the same task.
 """
 
 import json
@@ -25,25 +27,32 @@ sys.path.insert(0, str(HERE))
 
 import bench_search  # noqa: E402
 
-# name: (our search, operator settings that differ from its defaults)
+# name: (our search, its operator settings). Every setting that was ever a candidate
+# default is spelled out, so that a variant means the same when the defaults change.
+_GA_OLD = {"_blend": 0.0, "_numeric_mutation": "some", "screening": 1}
+_ANNEALING_OLD = {"_numeric_mutation": "some", "_adaptive_step": False,
+                  "_restart_from": "best", "screening": 1}
+_ANNEALING_NEW_MOVES = {"_numeric_mutation": "all", "_adaptive_step": True,
+                        "_restart_from": "fresh"}
 VARIANTS = {
-    # GeneticSearchCV before the benchmark of issue 14: swap crossover, some genes mutate.
-    "Genetic-old": ("GeneticSearchCV", {
-        "_blend": 0.0, "_numeric_mutation": "some", "screening": 1}),
-    "Genetic-noscreen": ("GeneticSearchCV", {"screening": 1}),
-    "Genetic-screen-only": ("GeneticSearchCV", {"_blend": 0.0, "_numeric_mutation": "some"}),
-    "Genetic-blend": ("GeneticSearchCV", {"_numeric_mutation": "some"}),
-    "Genetic-allgenes": ("GeneticSearchCV", {"_blend": 0.0}),
-    "Annealing-old": ("AnnealingSearchCV", {
-        "_numeric_mutation": "some", "_adaptive_step": False, "_restart_from": "best",
-        "screening": 1}),
-    "Annealing-noscreen": ("AnnealingSearchCV", {"screening": 1}),
-    "Annealing-screen-only": ("AnnealingSearchCV", {
-        "_numeric_mutation": "some", "_adaptive_step": False, "_restart_from": "best"}),
-    "Annealing-restart-best": ("AnnealingSearchCV", {"_restart_from": "best"}),
-    "Annealing-fixed-step": ("AnnealingSearchCV", {"_adaptive_step": False}),
-    "Annealing-somegenes": ("AnnealingSearchCV", {"_numeric_mutation": "some"}),
+    # The searches before issue 14's benchmark (the code of commit 52d3774).
+    "Genetic-old": ("GeneticSearchCV", _GA_OLD),
+    "Annealing-old": ("AnnealingSearchCV", _ANNEALING_OLD),
     "Bayesian-old": ("BayesianSearchCV", {"_copula": False}),
+    # Pre-screening alone (the defaults after the benchmark for the genetic search).
+    "Genetic-screen-only": ("GeneticSearchCV", {**_GA_OLD, "screening": 8}),
+    "Annealing-screen-only": ("AnnealingSearchCV", {**_ANNEALING_OLD, "screening": 8}),
+    # New moves: BLX-0.5 crossover and all-numeric-gene mutation; adaptive steps,
+    # all-coordinate moves and fresh restarts (the annealing defaults), with and
+    # without pre-screening.
+    "Genetic-blend-allgenes": ("GeneticSearchCV", {
+        "_blend": 0.5, "_numeric_mutation": "all", "screening": 8}),
+    "Genetic-blend-allgenes-noscreen": ("GeneticSearchCV", {
+        "_blend": 0.5, "_numeric_mutation": "all", "screening": 1}),
+    "Annealing-new-moves": ("AnnealingSearchCV", {**_ANNEALING_NEW_MOVES, "screening": 8}),
+    "Annealing-new-moves-noscreen": ("AnnealingSearchCV", {
+        **_ANNEALING_NEW_MOVES, "screening": 1}),
+    "Bayesian-copula": ("BayesianSearchCV", {"_copula": True}),
 }
 
 
@@ -67,15 +76,22 @@ def merge(out, sources):
     """One traces payload from several runs; see the module docstring."""
     payload, methods = None, []
     for source in sources:
-        path, _, suffix = source.partition(":")
+        source, _, suffix = source.partition(":")
+        path, _, only = source.partition("@")
         part = json.loads(Path(path).read_text())
-        runs = [{**r, "method": r["method"] + suffix} for r in part["runs"]]
-        methods += [m + suffix for m in part["meta"]["methods"] if m + suffix not in methods]
+        # "A=B" keeps method A under the name B.
+        names = dict(m.partition("=")[::2] for m in only.split(",")) if only else {}
+        names = {a: (b or a) + suffix for a, b in names.items()} or {
+            m: m + suffix for m in part["meta"]["methods"]}
+        runs = [{**r, "method": names[r["method"]]} for r in part["runs"]
+                if r["method"] in names]
+        methods += [n for m, n in names.items() if n not in methods]
         if payload is None:
             payload = {**part, "runs": runs}
             payload["meta"]["command"] = "merged: " + " ".join(sources)
         else:
             payload["runs"] += runs
+            payload["tasks"] = {**part["tasks"], **payload["tasks"]}
     payload["meta"]["methods"] = methods
     payload["meta"]["seeds"] = sorted({r["seed"] for r in payload["runs"]})
     Path(out).parent.mkdir(parents=True, exist_ok=True)

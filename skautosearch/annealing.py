@@ -279,7 +279,8 @@ refit_time_, multimetric_
                 stale[c] = 0 if improved else stale[c] + 1
                 if self.restart_after is not None and stale[c] >= self.restart_after:
                     current[c], current_scores[c] = self._restart(ev, rng)
-                    chain_best[c] = current_scores[c]
+                    if self._restart_from == "fresh":
+                        chain_best[c] = -np.inf  # a new chain, with a best of its own
                     scales[c] = self.step_scale
                     stale[c] = 0
 
@@ -298,7 +299,7 @@ refit_time_, multimetric_
                              2 * self.step_scale))
 
     def _restart(self, ev, rng):
-        """Where a stale chain starts again, and that candidate's score (NaN if new)."""
+        """Where a stale chain starts again, and that candidate's score (-inf if new)."""
         if self._restart_from == "best":
             genome = max(ev.scores, key=ev.scores.get)
             return genome, ev.scores[genome]

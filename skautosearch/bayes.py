@@ -103,13 +103,13 @@ _OWN_OPTIMIZER_ARGS = {
 class _SubspaceOptimizer:
     """One ``skopt.Optimizer`` over one sub-space, speaking genomes."""
 
-    def __init__(self, space, k, rng, surrogate, copula=True, **kwargs):
+    def __init__(self, space, k, rng, surrogate, use_copula=True, **kwargs):
         self.k = k
         self.params = space.subspaces[k]
         self.space = space
         self.told = []  # genomes told, in order
         self.scores = []  # their scores
-        self.copula = copula
+        self.use_copula = use_copula
         seed = int(rng.integers(np.iinfo(np.int32).max))
         dimensions = [p.skopt_dimension() for p in self.params]
         # Any in-range value will do for an inactive dimension: the surrogate never
@@ -169,13 +169,13 @@ class _SubspaceOptimizer:
         """What skopt minimises: the scores' normal quantiles by rank, negated.
 
         skopt cannot take a failure: it gets the worst score seen. With
-        ``copula`` (the default) the surrogate models ranks through a Gaussian
+        ``use_copula`` (the default) the surrogate models ranks through a Gaussian
         copula (as in Salinas et al., 2020, and HEBO) rather than raw scores: a
         cliff from 0.99 to chance accuracy would otherwise set the GP's scale, and the
         differences that matter near the top would be lost in its noise.
         """
         values = [s if math.isfinite(s) else worst for s in scores]
-        if not self.copula or len(values) < 2:
+        if not self.use_copula or len(values) < 2:
             return [-v for v in values]
         return (-copula(values)).tolist()
 
@@ -370,7 +370,7 @@ refit_time_, multimetric_
             **(self.optimizer_kwargs or {}),
         }
         optimizers = [
-            _SubspaceOptimizer(ev.space, k, rng, self.surrogate, copula=self._copula,
+            _SubspaceOptimizer(ev.space, k, rng, self.surrogate, use_copula=self._copula,
                                **kwargs)
             for k in range(len(ev.space.subspaces))
         ]

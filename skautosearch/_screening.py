@@ -7,8 +7,8 @@ metamodel-assisted evolutionary algorithm of Emmerich, Giannakoglou & Naujoks (2
 "Single- and multiobjective evolutionary optimization assisted by Gaussian random
 field metamodels"): the operators still decide *where* to look (near the parents, a
 step from the chain), the model only decides *which* of those proposals to spend a
-fit on. It costs a GP fit on at most a few hundred points per batch, milliseconds next
-to a cross-validated fit.
+fit on. It costs a GP fit on at most 200 points per batch (the best ones, in a longer
+search), milliseconds next to a cross-validated fit.
 
 The GP models the scores' normal quantiles by rank (a Gaussian copula) rather than the
 scores: a cliff from 0.99 to chance accuracy would otherwise set its scale.
@@ -26,6 +26,9 @@ from ._conditional import INACTIVE
 _MIN_POINTS = 4
 # Expected improvement over the best, in units of the copula's standard normal.
 _XI = 0.01
+# Beyond this many scored candidates the GP sees the best ones only (a Cholesky
+# factorisation is cubic in the points).
+_MAX_POINTS = 200
 # The kernels tried, in unit coordinates and in units of the scores' variance.
 _LENGTH_SCALES = (0.05, 0.1, 0.2, 0.4, 0.8)
 _NOISE_LEVELS = (0.01, 0.1, 0.5)
@@ -102,6 +105,10 @@ class Screen:
         key = tuple(told)
         if self._cache is not None and self._cache[0] == key:
             return self._cache[1]
+        if len(told) > _MAX_POINTS:
+            # A long search: model the region that matters, at a bounded cost.
+            told = sorted(told, key=lambda t: -t[1] if np.isfinite(t[1]) else np.inf)
+            told = told[:_MAX_POINTS]
         X = np.array([self._encode(g) for g, _ in told])
         y = copula([s for _, s in told])
         fitted = (_GP().fit(X, y), float(y.max()))
@@ -110,7 +117,8 @@ class Screen:
 
 
 def _matern52(A, B, length_scale):
-    d = np.sqrt(np.maximum(((A[:, None, :] - B[None, :, :]) ** 2).sum(-1), 0.0))
+    squared = (A**2).sum(1)[:, None] + (B**2).sum(1)[None, :] - 2.0 * A @ B.T
+    d = np.sqrt(np.maximum(squared, 0.0))
     r = math.sqrt(5.0) * d / length_scale
     return (1.0 + r + r**2 / 3.0) * np.exp(-r)
 

@@ -78,3 +78,12 @@ def test_screening_finds_better_candidates_for_the_same_number_of_fits(search):
     plain = np.mean([best(1, seed) for seed in range(6)])
     screened = np.mean([best(8, seed) for seed in range(6)])
     assert screened > plain
+
+
+def test_a_long_search_is_screened_from_its_best_candidates_only():
+    space = SearchSpace({"x": Real(0.0, 1.0), "y": Real(0.0, 1.0)})
+    rng = np.random.default_rng(0)
+    told = space.sample(1000, rng)
+    scores = {g: -(g[1][0] - 0.3) ** 2 - (g[1][1] - 0.6) ** 2 for g in told}
+    proposals = [(0, (x, y)) for x in (0.1, 0.3, 0.9) for y in (0.1, 0.6, 0.9)]
+    assert Screen(space).pick(scores, proposals, 1) == [(0, (0.3, 0.6))]

@@ -22,6 +22,9 @@ from scipy.stats import norm, rankdata
 
 from ._conditional import INACTIVE
 
+# The value every input column of an inactive parameter takes, in the screen's model
+# and in BayesianSearchCV's surrogate: outside the unit range of every active value.
+INACTIVE_INPUT = -1.0
 # The model is fitted once a sub-space has this many scored candidates.
 _MIN_POINTS = 4
 # Expected improvement over the best, in units of the copula's standard normal.
@@ -51,7 +54,7 @@ class Screen:
     ----------
     space : SearchSpace
         The search's space; genomes are encoded in its unit coordinates (categories
-        one-hot, an inactive parameter as -1 in all its columns).
+        one-hot, an inactive parameter as ``INACTIVE_INPUT`` in all its columns).
     """
 
     def __init__(self, space):
@@ -70,10 +73,10 @@ class Screen:
         for param, code in zip(self.space.subspaces[k], codes):
             if param.is_categorical:
                 width = param.n_values()
-                row.extend([-1.0] * width if code is INACTIVE
+                row.extend([INACTIVE_INPUT] * width if code is INACTIVE
                            else np.eye(width)[code].tolist())
             else:
-                row.append(-1.0 if code is INACTIVE else param.to_unit(code))
+                row.append(INACTIVE_INPUT if code is INACTIVE else param.to_unit(code))
         return row
 
     def pick(self, scores, proposals, n):
@@ -116,10 +119,14 @@ class Screen:
         return fitted
 
 
-def _matern52(A, B, length_scale):
+def _distances(A, B):
+    """Euclidean distances between the rows of ``A`` and ``B``."""
     squared = (A**2).sum(1)[:, None] + (B**2).sum(1)[None, :] - 2.0 * A @ B.T
-    d = np.sqrt(np.maximum(squared, 0.0))
-    r = math.sqrt(5.0) * d / length_scale
+    return np.sqrt(np.maximum(squared, 0.0))
+
+
+def _matern52(distances, length_scale):
+    r = math.sqrt(5.0) * distances / length_scale
     return (1.0 + r + r**2 / 3.0) * np.exp(-r)
 
 
@@ -137,8 +144,9 @@ class _GP:
         self.mean, self.scale = y.mean(), y.std() or 1.0
         t = (y - self.mean) / self.scale
         best = -np.inf
+        distances = _distances(X, X)
         for length_scale in _LENGTH_SCALES:
-            K0 = _matern52(X, X, length_scale)
+            K0 = _matern52(distances, length_scale)
             for noise in _NOISE_LEVELS:
                 try:
                     L = cholesky(K0 + noise * np.eye(len(X)), lower=True)
@@ -152,7 +160,7 @@ class _GP:
         return self
 
     def predict(self, X):
-        Ks = _matern52(X, self.X, self.length_scale)
+        Ks = _matern52(_distances(X, self.X), self.length_scale)
         mu = Ks @ self.alpha
         v = solve_triangular(self.L, Ks.T, lower=True)
         sigma = np.sqrt(np.maximum(1.0 - (v**2).sum(0), 1e-12))

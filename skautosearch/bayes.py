@@ -13,14 +13,11 @@ from skopt.utils import cook_estimator, normalize_dimensions
 from threadpoolctl import threadpool_limits
 
 from ._base import BaseSequentialSearchCV
-from ._screening import copula
+from ._screening import INACTIVE_INPUT, copula
 from ._sklearn_private import Interval, StrOptions
 
 # Random draws tried for a proposal nobody has seen before giving up.
 _NOVELTY_TRIES = 10
-# The value every transformed column of an inactive dimension takes in the surrogate's
-# inputs: outside the unit range of every active value.
-_INACTIVE_INPUT = -1.0
 
 
 def _cook(surrogate, dimensions, seed):
@@ -65,7 +62,7 @@ class _InactiveColumns:
                 cache[key] = self.structure.active(codes)
             for column, active in zip(self.columns, cache[key]):
                 if not active:
-                    row[column] = _INACTIVE_INPUT
+                    row[column] = INACTIVE_INPUT
         return X
 
 

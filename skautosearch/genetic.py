@@ -12,14 +12,6 @@ from ._sklearn_private import Interval
 _NOVELTY_TRIES = 10
 
 
-# Operator settings the search-efficiency benchmark chose (benchmarks/RESULTS.md:
-# with screening, a blend crossover and all-numeric-gene mutation reached the grid's
-# best in more seeds on three tasks of five but in 3/10 seeds instead of 7/10 on the
-# integer-heavy forest, so they are not the default).
-_BLEND = 0.0  # BLX-alpha of the crossover's numeric genes (0: swap only)
-_NUMERIC_MUTATION = "some"  # "all": every numeric gene of a child moves; "some": each with p
-
-
 def _tournament(population, scores, size, rng):
     """Index of the best of ``size`` individuals drawn at random (ties: the first)."""
     entrants = rng.choice(len(population), size=min(size, len(population)), replace=False)
@@ -272,8 +264,12 @@ refit_time_, multimetric_
         self.elitism = elitism
         self.screening = screening
 
-    _blend = _BLEND
-    _numeric_mutation = _NUMERIC_MUTATION
+    # Operator settings the search-efficiency benchmark chose (benchmarks/RESULTS.md:
+    # with screening, a blend crossover and all-numeric-gene mutation reached the grid's
+    # best in more seeds on three tasks of five but in 3/10 seeds instead of 7/10 on the
+    # integer-heavy forest, so they are not the default).
+    _blend = 0.0  # BLX-alpha of the crossover's numeric genes (0: swap only)
+    _numeric_mutation = "some"  # "all": every numeric gene of a child moves; "some": each
 
     def _check_strategy_params(self):
         several_objectives = self.objectives is not None and len(self.objectives) > 1

@@ -417,18 +417,18 @@ class SearchSpace:
         k, codes = genome
         sub = self.subspaces[k]
         active = np.array([c is not INACTIVE for c in codes])
+        is_numeric = np.array([not p.is_categorical for p in sub])
         if numeric == "all":
-            is_numeric = np.array([not p.is_categorical for p in sub]) & active
-            n_numeric = int(is_numeric.sum())
-            mask = is_numeric | ((rng.random(len(sub)) < probability) & active)
-            steps = scale / math.sqrt(max(n_numeric, 1))
+            moving = is_numeric & active
+            mask = moving | ((rng.random(len(sub)) < probability) & active)
+            steps = scale / math.sqrt(max(int(moving.sum()), 1))
         else:
             mask = (rng.random(len(sub)) < probability) & active
             steps = scale
         if not mask.any():
             candidates = np.flatnonzero(active)
             mask[candidates[rng.integers(len(candidates))]] = True
-        force = numeric != "all" or not mask[[not p.is_categorical for p in sub]].any()
+        force = numeric != "all" or not (mask & is_numeric).any()
         codes = tuple(p.perturb(c, steps, rng, force=force) if m else c
                       for p, c, m in zip(sub, codes, mask))
         return (k, self.structures[k].complete(codes, rng))

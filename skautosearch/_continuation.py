@@ -49,6 +49,7 @@ import os
 import shutil
 import sys
 import tempfile
+import threading
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -447,15 +448,23 @@ def _fit_subsample(estimator, X, y, budget, fit_params, random_state):
 
 
 class ModelStore:
-    """Fold models between budgets, one file per (candidate, split), in one folder.
+    """Fold models between budgets, one per (candidate, split), kept where they are needed.
 
-    Files are written to a temporary name and renamed, so a process (a loky
-    worker) never reads a half-written model that another one is writing.  A
-    saved model replaces the candidate's model of that split, so the disk holds
-    at most one model per live (candidate, split).  The store pickles as its
-    folder: workers get a handle on the same files, and save and load; only the
-    process that created the store should :meth:`discard` and :meth:`close`,
-    when no task of that candidate (or of the search) is running.
+    A model saved and later continued in the same process is handed over as the
+    live object: no pickling, and a Keras model keeps its traced functions.  In
+    the process that created the store (``n_jobs=1``, the threading backend)
+    models stay in memory only, until the store is pickled for another process
+    (a loky or Dask worker), which writes them to its folder first.  Models saved
+    by a worker are written to the folder, one file per (candidate, split), and
+    also kept live in that worker while the file is theirs.
+
+    Files are written to a temporary name and renamed, so a process never reads
+    a half-written model that another one is writing.  A saved model replaces the
+    candidate's model of that split, so disk and memory hold at most one model
+    per live (candidate, split).  Only the process that created the store should
+    :meth:`discard` and :meth:`close`, when no task of that candidate (or of the
+    search) is running; a worker forgets its live models once their files are
+    gone.
 
     Keras estimators are pickled with their model (the ``.keras`` format inside,
     weights and optimizer state included); everything is written with joblib.
@@ -465,6 +474,9 @@ class ModelStore:
     parent : str, path or None, default=None
         Where to create the store's own folder (e.g. next to a search's
         checkpoint); None uses the system's temporary directory.
+    in_memory : bool, default=True
+        Hand models over live within a process as described above.  False
+        writes every model to disk and reads it back (each load is a copy).
 
     Attributes
     ----------
@@ -472,8 +484,15 @@ class ModelStore:
         The folder created for this store; :meth:`close` deletes it.
     """
 
-    def __init__(self, parent=None):
+    def __init__(self, parent=None, *, in_memory=True):
         self.folder = Path(tempfile.mkdtemp(prefix="skautosearch-models-", dir=parent))
+        self.in_memory = in_memory
+        self._owner = os.getpid()
+
+    def __getstate__(self):
+        # Another process will read this store: write what only memory holds.
+        self._write_unwritten()
+        return {"folder": self.folder, "in_memory": self.in_memory, "_owner": self._owner}
 
     def _candidate_folder(self, candidate):
         return self.folder / joblib.hash(candidate)
@@ -483,8 +502,19 @@ class ModelStore:
         return self._candidate_folder(candidate) / f"{joblib.hash(split)}.joblib"
 
     def save(self, key, estimator):
-        """Save ``estimator`` as the model of ``key = (candidate, split)``."""
+        """Keep ``estimator`` as the model of ``key = (candidate, split)``."""
         path = self._path(key)
+        if not self.in_memory:
+            self._write(path, estimator)
+            return
+        _LIVE.forget_missing(self.folder, keep_unwritten=os.getpid() == self._owner)
+        if os.getpid() == self._owner:
+            path.unlink(missing_ok=True)  # an older rung's file, if one was written
+            _LIVE.hold(path, None, estimator)  # written only if a worker needs it
+        else:
+            _LIVE.hold(path, self._write(path, estimator), estimator)
+
+    def _write(self, path, estimator):
         path.parent.mkdir(parents=True, exist_ok=True)
         temporary = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex}")
         try:
@@ -492,16 +522,29 @@ class ModelStore:
             os.replace(temporary, path)
         finally:
             temporary.unlink(missing_ok=True)
+        return _identity(path)
+
+    def _write_unwritten(self):
+        for path, estimator in _LIVE.unwritten(self.folder):
+            _LIVE.hold(path, self._write(path, estimator), estimator)
 
     def load(self, key):
         """The model saved for ``key = (candidate, split)``, or None.
 
-        A Keras model is moved into an idle traced model of the same
-        architecture when this process holds one, so that training it on does
-        not trace its functions again.
+        The live object if this process holds the saved version, else a copy read
+        from disk; a Keras model read from disk is moved into an idle traced model
+        of the same architecture when this process holds one, so that training it
+        on does not trace its functions again.  The model is the caller's: save
+        it again to keep it.
         """
+        path = self._path(key)
+        held = _LIVE.take(path)
+        if held is not None:
+            identity, estimator = held
+            if identity is None or identity == _identity(path):
+                return estimator
         try:
-            estimator = joblib.load(self._path(key))
+            estimator = joblib.load(path)
         except FileNotFoundError:
             return None
         _adopt_traced_models(estimator)
@@ -509,17 +552,72 @@ class ModelStore:
 
     def discard(self, candidate):
         """Delete every split's model of ``candidate``."""
-        shutil.rmtree(self._candidate_folder(candidate), ignore_errors=True)
+        folder = self._candidate_folder(candidate)
+        shutil.rmtree(folder, ignore_errors=True)
+        _LIVE.forget_under(folder)
 
     def close(self):
         """Delete the folder and every model in it."""
         shutil.rmtree(self.folder, ignore_errors=True)
+        _LIVE.forget_under(self.folder)
 
     def __enter__(self):
         return self
 
     def __exit__(self, *exc_info):
         self.close()
+
+
+def _identity(path):
+    """Which version of a file ``path`` is (a replaced file has a new inode)."""
+    try:
+        stat = os.stat(path)
+    except FileNotFoundError:
+        return None
+    return (stat.st_ino, stat.st_mtime_ns, stat.st_size)
+
+
+class _LiveModels:
+    """This process's live fold models: path -> (file identity or None, estimator).
+
+    The identity is that of the file the model was written to, None when it was
+    never written (the store's own process).  A live model is used only while its
+    file is still that version: another process may have continued the candidate.
+    """
+
+    def __init__(self):
+        self._held = {}
+        self._lock = threading.Lock()
+
+    def hold(self, path, identity, estimator):
+        with self._lock:
+            self._held[path] = (identity, estimator)
+
+    def take(self, path):
+        with self._lock:
+            return self._held.pop(path, None)
+
+    def unwritten(self, folder):
+        with self._lock:
+            return [(path, estimator) for path, (identity, estimator) in self._held.items()
+                    if identity is None and folder in path.parents]
+
+    def forget_under(self, folder):
+        with self._lock:
+            for path in [p for p in self._held if folder in p.parents]:
+                del self._held[path]
+
+    def forget_missing(self, folder, keep_unwritten):
+        """Drop the models of ``folder`` whose file is gone (discarded candidates)."""
+        with self._lock:
+            for path, (identity, _) in list(self._held.items()):
+                if folder not in path.parents or (identity is None and keep_unwritten):
+                    continue
+                if identity is None or not path.exists():
+                    del self._held[path]
+
+
+_LIVE = _LiveModels()
 
 
 def _adopt_traced_models(estimator):

@@ -1,5 +1,6 @@
 """Fold models continued to a larger budget, and the store that keeps them."""
 
+import pickle
 import subprocess
 import sys
 import warnings
@@ -261,7 +262,7 @@ def test_store_round_trip_across_processes(digits, tmp_path):
 
 def test_store_keeps_one_file_per_key_and_deletes_what_it_is_told(digits, tmp_path):
     X, y = digits
-    store = ModelStore(tmp_path)
+    store = ModelStore(tmp_path, in_memory=False)
     for n_estimators in (1, 2, 3):  # a candidate promoted twice: one file remains
         store.save(("a", 0), RandomForestClassifier(n_estimators).fit(X, y))
     store.save(("a", 1), RandomForestClassifier(1).fit(X, y))
@@ -274,6 +275,74 @@ def test_store_keeps_one_file_per_key_and_deletes_what_it_is_told(digits, tmp_pa
     assert store.load(("b", 0)) is not None
     store.close()
     assert not store.folder.exists() and tmp_path.exists()
+
+
+def test_store_hands_a_model_over_live_in_its_own_process(digits, tmp_path):
+    X, y = digits
+    store = ModelStore(tmp_path)
+    model = RandomForestClassifier(2, random_state=0).fit(X, y)
+    store.save(("a", 0), model)
+    store.save(("b", 0), RandomForestClassifier(1).fit(X, y))
+    assert not [p for p in store.folder.rglob("*") if p.is_file()]  # nothing written
+    assert store.load(("a", 0)) is model
+    assert store.load(("a", 0)) is None  # handed over: the caller saves it again
+    store.discard("b")
+    assert store.load(("b", 0)) is None
+    store.close()
+
+
+def _continue_in_worker(store, X, y):
+    previous = store.load(("c", 0))
+    n_trees = len(previous.estimators_)
+    grown = fit_to_budget(RandomForestClassifier(random_state=0), X, y,
+                          resource="n_estimators", budget=4, previous=previous)
+    store.save(("c", 0), grown.estimator)
+    return n_trees
+
+
+def test_a_store_sent_to_a_worker_writes_its_live_models_first(digits, tmp_path):
+    X, y = digits
+    store = ModelStore(tmp_path)
+    small = fit_to_budget(RandomForestClassifier(random_state=0), X, y,
+                          resource="n_estimators", budget=2).estimator
+    store.save(("c", 0), small)
+    [seen] = Parallel(n_jobs=2, backend="loky")(
+        delayed(_continue_in_worker)(store, X, y) for _ in range(1)
+    )
+    assert seen == 2  # the worker read the model the store only held in memory
+    loaded = store.load(("c", 0))
+    assert loaded is not small and len(loaded.estimators_) == 4  # the worker's version
+    store.close()
+
+
+def test_a_workers_live_model_is_used_only_while_its_file_is_that_version(
+    digits, tmp_path
+):
+    X, y = digits
+    store = ModelStore(tmp_path)
+    worker = pickle.loads(pickle.dumps(store))
+    worker._owner = -1  # as in another process: every save is written
+    other = pickle.loads(pickle.dumps(worker))
+    model = RandomForestClassifier(1).fit(X, y)
+    worker.save(("c", 0), model)
+    assert len([p for p in store.folder.rglob("*") if p.is_file()]) == 1
+    assert worker.load(("c", 0)) is model  # its own file unchanged: no copy
+    worker.save(("c", 0), model)
+    other.save(("c", 0), RandomForestClassifier(3).fit(X, y))  # another worker's rung
+    assert len(worker.load(("c", 0)).estimators_) == 3
+    worker.save(("d", 0), model)
+    assert worker._path(("d", 0)) in _live_paths()
+    store.discard("d")
+    worker.save(("e", 0), model)  # a worker forgets what was discarded
+    assert worker._path(("d", 0)) not in _live_paths()
+    store.close()
+    assert not _live_paths(store.folder)
+
+
+def _live_paths(folder=None):
+    from skautosearch._continuation import _LIVE
+
+    return [p for p in _LIVE._held if folder is None or folder in p.parents]
 
 
 def test_continuing_a_stored_model_equals_scratch(digits, tmp_path):
@@ -412,7 +481,7 @@ def test_keras_store_round_trip_keeps_weights_and_optimizer_state(
     X, y = digits
     clf = fit_to_budget(_keras_clf(), X, y, resource="epochs", budget=2).estimator
     weights, state = clf.model_.get_weights(), _optimizer_state(clf.model_)
-    with ModelStore(tmp_path) as store:
+    with ModelStore(tmp_path, in_memory=False) as store:
         store.save(("c", 0), clf)
         clear_model_pool()
         loaded = store.load(("c", 0))  # nothing idle to adopt: its own model
@@ -437,11 +506,12 @@ def test_a_loaded_keras_model_moves_into_an_idle_traced_one(digits, tmp_path, ke
     from skautosearch.keras import clear_model_pool, model_pool_info
 
     X, y = digits
+    gc.collect()  # earlier tests' garbage gives its models back now, not below
     clear_model_pool()
     clf = fit_to_budget(_keras_clf(), X, y, resource="epochs", budget=1).estimator
     expected = clf.predict_proba(X)
     state = _optimizer_state(clf.model_)
-    with ModelStore(tmp_path) as store:
+    with ModelStore(tmp_path, in_memory=False) as store:
         store.save(("c", 0), clf)
         traced = clf.model_
         del clf

@@ -341,6 +341,58 @@ def build_training_state(model, x, y):
     return True
 
 
+def trace_predict_once(model, x):
+    """Trace ``model``'s predict step once for any number of rows like ``x``.
+
+    Keras traces its predict function for the first batch's exact shape, and
+    traces it again (relaxed) for the first batch of another size: the short
+    last batch of every ``predict``.  A new model of a search therefore paid
+    two predict traces (48 for 24 new models, measured in a profile of a
+    budgeted search).  Tracing it here once with an unknown batch dimension
+    leaves one: TensorFlow dispatches every later batch to that trace, as it
+    does inside Keras's own ``predict``, whose dataset has an unknown batch
+    dimension too.
+
+    Parameters
+    ----------
+    model : keras.Model
+        A built model of the TensorFlow backend.
+    x : array-like or nested structure of arrays
+        Inputs as the model takes them (their shapes after the first axis and
+        their dtypes are used).
+
+    Returns
+    -------
+    traced : bool
+        Whether the relaxed trace was made here (False: already made, eager or
+        multi-step models, other backends; Keras then traces as usual).
+    """
+    import keras
+
+    traced = getattr(model, "_skautosearch_relaxed_predict", None)
+    if traced is not None and traced is getattr(model, "predict_function", None):
+        return False  # done for this predict function (compile makes a new one)
+
+    if (
+        keras.backend.backend() != "tensorflow"
+        or model.run_eagerly
+        or getattr(model, "steps_per_execution", 1) != 1
+    ):
+        return False
+    import tensorflow as tf
+
+    try:
+        model.make_predict_function()
+        spec = keras.tree.map_structure(
+            lambda a: tf.TensorSpec((None, *np.shape(a)[1:]), tf.as_dtype(a.dtype)), x
+        )
+        model.predict_function.get_concrete_function([(spec,)])
+    except Exception:  # noqa: BLE001 - any failure: Keras traces on first call
+        return False
+    model._skautosearch_relaxed_predict = model.predict_function
+    return True
+
+
 def lease_model(fresh, builder, owner):
     """Return a traced model in the state of ``fresh``, owned by ``owner``.
 

@@ -15,7 +15,7 @@ from sklearn.utils import ClassifierTags, RegressorTags
 
 from .._keras_state import keras_fit_scope
 from .._sklearn_private import Interval, validate_parameter_constraints
-from ._fast import build_training_state, lease_model
+from ._fast import build_training_state, lease_model, trace_predict_once
 
 __all__ = ["KerasClassifier", "KerasRegressor"]
 
@@ -335,6 +335,8 @@ class _FastFitMixin:
         batch_size = pred_args.get("batch_size") or 32
         if batch_size == -1:
             batch_size = X.shape[0]
+        if len(X) > batch_size:  # batches of two sizes: one relaxed trace for both
+            trace_predict_once(self.model_, X)
         chunks = [
             self.model_.predict_on_batch(X[i : i + batch_size])
             for i in range(0, len(X), batch_size)

@@ -581,9 +581,19 @@ def header(args):
     }
 
 
+def parse_seeds(text):
+    """``"3"`` -> [0, 1, 2]; ``"1-2"`` -> [1, 2]; ``"0,2"`` -> [0, 2]."""
+    if "," in text:
+        return [int(part) for part in text.split(",")]
+    if "-" in text:
+        first, last = text.split("-")
+        return list(range(int(first), int(last) + 1))
+    return list(range(int(text)))
+
+
 def configure(args):
     if args.quick:
-        args.seeds, args.max_epochs, args.retrains = 1, 2, 1
+        args.seeds, args.max_epochs, args.retrains = [0], 2, 1
         args.full_n_iter, args.halving_candidates = 2, 3
         args.budget_n_iter, args.batch_size, args.full_batch = 3, 3, 3
         args.eqtime_n_iter = 6
@@ -595,7 +605,8 @@ def configure(args):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--task", choices=sorted(TASKS), default="digits")
-    parser.add_argument("--seeds", type=int, default=3, help="seeds 0 .. N-1")
+    parser.add_argument("--seeds", type=parse_seeds, default="3",
+                        help="N: seeds 0 .. N-1; A-B: seeds A to B; or a comma list")
     parser.add_argument("--methods", default="all",
                         help="comma list of " + ", ".join(METHODS) + " or the groups "
                         + ", ".join(GROUPS))
@@ -628,7 +639,7 @@ def main(argv=None):
     print(f"# bench_budget: task {args.task}, seeds {args.seeds}, methods "
           f"{','.join(args.methods)}; {run['cpus']} CPUs, load {run['loadavg_start']:.1f}",
           flush=True)
-    for seed in range(args.seeds):
+    for seed in args.seeds:
         cfg = argparse.Namespace(**vars(args), seed=seed)
         data = prepare(task, seed)
         run["data"], run["split"] = data["source"], data["sizes"]

@@ -507,7 +507,7 @@ class ModelStore:
         if not self.in_memory:
             self._write(path, estimator)
             return
-        _LIVE.forget_missing(self.folder, keep_unwritten=os.getpid() == self._owner)
+        _LIVE.forget_missing()
         if os.getpid() == self._owner:
             path.unlink(missing_ok=True)  # an older rung's file, if one was written
             _LIVE.hold(path, None, estimator)  # written only if a worker needs it
@@ -607,13 +607,16 @@ class _LiveModels:
             for path in [p for p in self._held if folder in p.parents]:
                 del self._held[path]
 
-    def forget_missing(self, folder, keep_unwritten):
-        """Drop the models of ``folder`` whose file is gone (discarded candidates)."""
+    def forget_missing(self):
+        """Drop the written models whose file is gone.
+
+        A worker cannot be told that a candidate was eliminated or that a search
+        ended: their files are deleted.  (Models never written belong to a store
+        of this process, which forgets them itself.)
+        """
         with self._lock:
             for path, (identity, _) in list(self._held.items()):
-                if folder not in path.parents or (identity is None and keep_unwritten):
-                    continue
-                if identity is None or not path.exists():
+                if identity is not None and not path.exists():
                     del self._held[path]
 
 

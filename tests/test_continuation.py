@@ -1,6 +1,7 @@
 """Fold models continued to a larger budget, and the store that keeps them."""
 
 import pickle
+import shutil
 import subprocess
 import sys
 import warnings
@@ -337,6 +338,13 @@ def test_a_workers_live_model_is_used_only_while_its_file_is_that_version(
     assert worker._path(("d", 0)) not in _live_paths()
     store.close()
     assert not _live_paths(store.folder)
+    worker.save(("f", 0), model)  # a worker's model of a search ...
+    shutil.rmtree(store.folder)  # ... that ends: its folder goes
+    later = pickle.loads(pickle.dumps(ModelStore(tmp_path)))
+    later._owner = -1
+    later.save(("g", 0), model)  # the same worker, the next search's first save
+    assert worker._path(("f", 0)) not in _live_paths()
+    later.close()
 
 
 def _live_paths(folder=None):

@@ -457,6 +457,10 @@ class ModelStore:
     (a loky or Dask worker), which writes them to its folder first.  Models saved
     by a worker are written to the folder, one file per (candidate, split), and
     also kept live in that worker while the file is theirs.
+    A live Keras model keeps its traced model busy: when a new fit of the same
+    architecture finds no idle one in the process's pool (the candidate's next
+    fold, typically), the live model is written to the folder and lends its
+    traced model, so holding models live never costs a trace.
 
     Files are written to a temporary name and renamed, so a process never reads
     a half-written model that another one is writing.  A saved model replaces the
@@ -505,28 +509,20 @@ class ModelStore:
         """Keep ``estimator`` as the model of ``key = (candidate, split)``."""
         path = self._path(key)
         if not self.in_memory:
-            self._write(path, estimator)
+            _write(path, estimator)
             return
         _LIVE.forget_missing()
         if os.getpid() == self._owner:
             path.unlink(missing_ok=True)  # an older rung's file, if one was written
             _LIVE.hold(path, None, estimator)  # written only if a worker needs it
         else:
-            _LIVE.hold(path, self._write(path, estimator), estimator)
-
-    def _write(self, path, estimator):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex}")
-        try:
-            joblib.dump(estimator, temporary)
-            os.replace(temporary, path)
-        finally:
-            temporary.unlink(missing_ok=True)
-        return _identity(path)
+            _LIVE.hold(path, _write(path, estimator), estimator)
+        if any(True for _ in _leased_keras_wrappers(estimator)):
+            _offer_models_to_the_pool()
 
     def _write_unwritten(self):
         for path, estimator in _LIVE.unwritten(self.folder):
-            _LIVE.hold(path, self._write(path, estimator), estimator)
+            _LIVE.hold(path, _write(path, estimator), estimator)
 
     def load(self, key):
         """The model saved for ``key = (candidate, split)``, or None.
@@ -568,6 +564,18 @@ class ModelStore:
         self.close()
 
 
+def _write(path, estimator):
+    """Write ``estimator`` to ``path`` atomically; return the file's identity."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex}")
+    try:
+        joblib.dump(estimator, temporary)
+        os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
+    return _identity(path)
+
+
 def _identity(path):
     """Which version of a file ``path`` is (a replaced file has a new inode)."""
     try:
@@ -597,6 +605,10 @@ class _LiveModels:
         with self._lock:
             return self._held.pop(path, None)
 
+    def items(self):
+        with self._lock:
+            return list(self._held.items())
+
     def unwritten(self, folder):
         with self._lock:
             return [(path, estimator) for path, (identity, estimator) in self._held.items()
@@ -621,6 +633,53 @@ class _LiveModels:
 
 
 _LIVE = _LiveModels()
+
+
+def _leased_keras_wrappers(estimator):
+    """Our Keras wrappers inside ``estimator`` that hold a model of the process's pool."""
+    if isinstance(estimator, Pipeline):
+        for _, step in estimator.steps:
+            yield from _leased_keras_wrappers(step)
+        return
+    fast = sys.modules.get("skautosearch.keras._fast")
+    if fast is not None and fast.lease_signature(estimator) is not None:
+        yield estimator
+
+
+def _offer_models_to_the_pool():
+    from .keras._fast import _DONORS
+
+    if _donate_live_model not in _DONORS:
+        _DONORS.append(_donate_live_model)
+
+
+def _donate_live_model(signature):
+    """A traced model of ``signature`` taken from a live fold model, or None.
+
+    Asked by the model pool when a new fit finds no idle model of its
+    architecture: a live fold model (another fold of the same candidate, or a
+    candidate of the same architecture) is written to disk and gives up its
+    traced model, instead of a new model being traced.  It is read back from
+    disk if it is promoted.
+    """
+    from .keras._fast import lease_signature, release_lease
+
+    for path, (identity, estimator) in _LIVE.items():
+        wrappers = [w for w in _leased_keras_wrappers(estimator)
+                    if lease_signature(w) == signature]
+        if not wrappers:
+            continue
+        held = _LIVE.take(path)  # taken first: no other thread continues it meanwhile
+        if held is None or held[1] is not estimator:  # continued meanwhile
+            if held is not None:
+                _LIVE.hold(path, *held)
+            continue
+        if identity is None:  # only memory has it (else: on disk, or stale)
+            _write(path, estimator)
+        model = release_lease(wrappers[0])
+        if model is not None:
+            return model
+    return None
 
 
 def _adopt_traced_models(estimator):

@@ -534,6 +534,35 @@ def test_a_loaded_keras_model_moves_into_an_idle_traced_one(digits, tmp_path, ke
         np.testing.assert_allclose(loaded.predict_proba(X), expected, rtol=1e-6)
 
 
+@pytest.mark.keras
+def test_a_live_fold_model_lends_its_traced_model_to_the_next_fit(
+    digits, tmp_path, keras_state
+):
+    import gc
+
+    from skautosearch.keras import clear_model_pool
+
+    X, y = digits
+    gc.collect()
+    clear_model_pool()
+    with ModelStore(tmp_path) as store:
+        first = fit_to_budget(_keras_clf(), X, y, resource="epochs", budget=1).estimator
+        expected, traced = first.predict_proba(X), first.model_
+        store.save(("c", 0), first)  # held live: no file, and its model stays busy
+        assert not [p for p in store.folder.rglob("*") if p.is_file()]
+        # The next fold of the same architecture finds no idle model: the live one
+        # is written to disk and lends its traced model instead of a new trace.
+        second = fit_to_budget(_keras_clf(), X[::2], y[::2], resource="epochs",
+                               budget=1).estimator
+        assert second.model_ is traced
+        fresh = fit_to_budget(_keras_clf(), X[::2], y[::2], resource="epochs", budget=1)
+        np.testing.assert_allclose(second.predict_proba(X),
+                                   fresh.estimator.predict_proba(X), rtol=1e-6)
+        loaded = store.load(("c", 0))  # read back from disk, as it was saved
+        assert loaded is not first and loaded.model_ is not traced
+        np.testing.assert_allclose(loaded.predict_proba(X), expected, rtol=1e-6)
+
+
 def _fit_keras_and_save(store, key, X, y):
     fitted = fit_to_budget(_keras_clf(), X, y, resource="epochs", budget=2).estimator
     store.save(key, fitted)

@@ -405,6 +405,10 @@ def lease_model(fresh, builder, owner):
     if signature is None:
         return fresh
     model = _POOL.take(signature)
+    for donor in _DONORS:
+        if model is not None:
+            break
+        model = donor(signature)
     # A lent model may have been changed since (e.g. keras.distillation freezes its
     # teacher with ``trainable = False``): reuse it only if it still matches.
     if (
@@ -413,5 +417,33 @@ def lease_model(fresh, builder, owner):
         or not _copy_state(fresh, model)
     ):
         model = fresh
-    weakref.finalize(owner, _POOL.give_back, signature, model)
+    owner._skautosearch_lease = (signature, weakref.finalize(owner, _POOL.give_back,
+                                                             signature, model))
+    return model
+
+
+# Callables ``donor(signature) -> model or None`` that lease_model asks when the
+# pool has no idle model of an architecture: a holder of busy models (the live
+# fold models of a budgeted search) may give one up rather than let a new one be
+# traced.
+_DONORS = []
+
+
+def lease_signature(owner):
+    """The architecture signature of the model ``owner`` leased, or None."""
+    lease = getattr(owner, "_skautosearch_lease", None)
+    return None if lease is None else lease[0]
+
+
+def release_lease(owner):
+    """Take ``owner``'s leased model from it for good; return the model, or None.
+
+    The model no longer goes back to the pool when ``owner`` is collected:
+    whoever receives it owns it (``owner`` must not be used again).
+    """
+    lease = owner.__dict__.pop("_skautosearch_lease", None)
+    detached = None if lease is None else lease[1].detach()
+    if detached is None:  # never leased, or already given back
+        return None
+    _, _, (_, model), _ = detached  # give_back's arguments: (signature, model)
     return model

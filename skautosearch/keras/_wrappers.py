@@ -347,6 +347,7 @@ class _FastFitMixin:
         state = super().__getstate__() if hasattr(super(), "__getstate__") else None
         state = dict(self.__dict__ if state is None else state)
         state.pop("_lease_pending", None)
+        state.pop("_skautosearch_lease", None)  # this process's pool only
         return state
 
 

@@ -375,6 +375,7 @@ def trace_predict_once(model, x):
 
     if (
         keras.backend.backend() != "tensorflow"
+        or not isinstance(model, keras.Model)  # e.g. a LiteRT interpreter standing in
         or model.run_eagerly
         or getattr(model, "steps_per_execution", 1) != 1
     ):

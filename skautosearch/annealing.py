@@ -330,7 +330,7 @@ refit_time_, multimetric_
                         break
             # Every try repeats a candidate (a tiny finite space): the repeat is
             # answered from memory, never refitted.
-            proposals.append(screen.pick(ev.scores, tries, 1)[0] if tries else proposal)
+            proposals.append(screen.pick(ev.model_scores, tries, 1)[0] if tries else proposal)
         return proposals
 
     @staticmethod

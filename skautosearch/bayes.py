@@ -157,6 +157,17 @@ class _SubspaceOptimizer:
             self.optimizer.tell(points, losses[len(self.told):])
         self.told.extend(genomes)
 
+    def retell(self, genomes, scores, worst):
+        """Forget the points told so far and tell these instead; the surrogate refits.
+
+        Called once the search's own initial points are spent: the surrogate then
+        proposes, however few points it is told.
+        """
+        self.told, self.scores = [], []
+        self.optimizer.Xi, self.optimizer.yi = [], []
+        self.optimizer._n_initial_points = len(genomes)  # counted down by the tell
+        self.tell(genomes, scores, worst)
+
     def restate(self, scores, worst):
         """New scores for the points told so far; the surrogate refits at the next tell."""
         self.scores = list(scores)
@@ -175,6 +186,11 @@ class _SubspaceOptimizer:
         if not self.use_copula or len(values) < 2:
             return [-v for v in values]
         return (-copula(values)).tolist()
+
+
+def _worst(scores):
+    """The worst finite score (what skopt is told for a failure); 0 if none."""
+    return min((s for s in scores if math.isfinite(s)), default=0.0)
 
 
 class BayesianSearchCV(BaseSequentialSearchCV):
@@ -377,11 +393,17 @@ refit_time_, multimetric_
             opt = optimizers[iteration % len(optimizers)]
             n = min(self.n_points, ev.remaining)
             mine = [g for g in initial if g[0] == opt.k]
-            genomes = ([initial.pop(initial.index(g)) for g in mine[:n]]
-                       or self._ask(ev, opt, n, rng))
+            if mine:
+                genomes = [initial.pop(initial.index(g)) for g in mine[:n]]
+            else:
+                if ev.model_scores is not ev.scores:
+                    # A budgeted search: the surrogate learns from one rung (BOHB).
+                    told = {g: s for g, s in ev.model_scores.items() if g[0] == opt.k}
+                    if told:
+                        opt.retell(list(told), list(told.values()), _worst(told.values()))
+                genomes = self._ask(ev, opt, n, rng)
             scores = ev.evaluate(genomes, {"iteration": [iteration] * len(genomes)})
-            finite = [s for s in ev.scores.values() if math.isfinite(s)]
-            worst = min(finite, default=0.0)
+            worst = _worst(ev.scores.values())
             if len(ev.objectives) > 1:
                 # The scalarisation changed with this batch: restate the earlier points.
                 opt.restate([ev.scores.get(g, -np.inf) for g in opt.told], worst)
@@ -396,7 +418,8 @@ refit_time_, multimetric_
         collapse into one, or into an earlier candidate, a random new one replaces it.
         """
         genomes = opt.ask(n)
-        if not ev.space.structures[opt.k].is_conditional:
+        # The optimiser knows every candidate evaluated, unless it learns from one rung.
+        if not ev.space.structures[opt.k].is_conditional and ev.model_scores is ev.scores:
             return genomes
         fresh = []
         for genome in genomes:

@@ -291,7 +291,7 @@ refit_time_, multimetric_
             n_children = self.population_size - self.elitism
             children = self._breed(ev, population, scores, rng,
                                    n_children * self.screening)
-            children = screen.pick(ev.scores, children, n_children)
+            children = screen.pick(ev.model_scores, children, n_children)
             child_scores = ev.evaluate(children, {"generation": [generation] * len(children)})
             population = self._elites(ev) + children
             scores = np.concatenate([[ev.scores[g] for g in population[: -len(children)]],

@@ -18,6 +18,8 @@ from skautosearch import (
     Real,
 )
 from skautosearch._budget import Schedule, promoted
+from skautosearch._evaluator import Evaluator
+from skautosearch.space import SearchSpace
 
 X, y = load_iris(return_X_y=True)
 CV = StratifiedKFold(3, shuffle=True, random_state=0)
@@ -61,6 +63,57 @@ def test_brackets_rotate_the_entry_rung():
 def test_failures_are_never_promoted():
     assert promoted([0.5, -np.inf, 0.9, np.nan, 0.7], 3) == [2, 4, 0]
     assert promoted([-np.inf, np.nan], 1) == []
+
+
+def test_bohb_s_rule_picks_the_highest_rung_with_enough_candidates():
+    space = SearchSpace(FOREST_SPACE)  # two parameters: a rung needs three candidates
+    ev = Evaluator(space, trials=None, stopping=None, n_iter=9,
+                   schedule=Schedule("n_estimators", 2, 18, 3))
+    ev.model_rung = "highest"
+    a, b, c, d, e = space.sample(5, np.random.default_rng(0))
+    ev.rung_scores = {a: {0: 0.5}, b: {0: 0.6, 1: 0.7}, c: {0: 0.7, 1: 0.8, 2: 0.9},
+                      d: {1: 0.75, 2: 0.85}, e: {1: -np.inf}}
+    ev.scores = {g: r[max(r)] for g, r in ev.rung_scores.items()}
+    # Rung 2 has two candidates, rung 1 four (three finite): the models compare at rung 1.
+    assert ev.model_scores == {b: 0.7, c: 0.8, d: 0.75, e: -np.inf}
+    ev.rung_scores[a][1] = 0.65
+    ev.rung_scores[a][2] = 0.95
+    assert ev.model_scores == {a: 0.95, c: 0.9, d: 0.85}
+    ev.model_rung = "reached"  # each candidate at the highest rung it reached
+    assert ev.model_scores is ev.scores
+    few = Evaluator(space, trials=None, stopping=None, n_iter=9,
+                    schedule=Schedule("n_estimators", 2, 18, 3))
+    few.model_rung = "highest"
+    few.rung_scores, few.scores = {a: {0: 0.5}}, {a: 0.5}
+    assert few.model_scores is few.scores  # no rung has enough yet
+
+
+def test_with_bohb_s_rule_the_bayesian_surrogate_is_told_one_rung(monkeypatch):
+    from skautosearch.bayes import _SubspaceOptimizer
+
+    monkeypatch.setattr(Evaluator, "model_rung", "highest")
+    told = []
+    retell = _SubspaceOptimizer.retell
+    monkeypatch.setattr(_SubspaceOptimizer, "retell", lambda self, genomes, scores, worst: (
+        told.append([(self.space.decode(g), s) for g, s in zip(genomes, scores)]),
+        retell(self, genomes, scores, worst)))
+    search = BayesianSearchCV(RandomForestClassifier(random_state=0), FOREST_SPACE, n_iter=24,
+                              n_initial_points=6, n_points=6, cv=CV, random_state=0,
+                              resource="n_estimators", min_resources=2, max_resources=18,
+                              n_brackets=1).fit(X, y)
+    res = search.cv_results_
+    assert len(told) == 3  # before each batch the surrogate proposed
+    for points in told:
+        budgets = []  # the budgets at which each told (params, score) is a row
+        for params, score in points:
+            budgets.append({res["n_resources"][i] for i, p in enumerate(res["params"])
+                            if {k: v for k, v in p.items() if k != "n_estimators"} == params
+                            and res["mean_test_score"][i] == score})
+        assert set.intersection(*budgets)  # every point trained alike
+        assert len(points) >= 3
+    # The rung moves up as more candidates reach the higher rungs: 6 at 2 trees, then
+    # the 4 at 6 trees, then the 3 at 18.
+    assert [len(points) for points in told] == [6, 4, 3]
 
 
 # -- searches with budgets -------------------------------------------------------------------

@@ -319,6 +319,7 @@ refit_time_, multimetric_
     def _propose(self, ev, current, scales, rng, screen):
         """One new neighbour per chain: the most promising of ``screening`` tries."""
         proposals = []
+        told = ev.model_scores  # what the screen learns from, the same for every chain
         for genome, scale in zip(current, scales):
             tries = []
             for _ in range(_NOVELTY_TRIES * self.screening):
@@ -330,7 +331,7 @@ refit_time_, multimetric_
                         break
             # Every try repeats a candidate (a tiny finite space): the repeat is
             # answered from memory, never refitted.
-            proposals.append(screen.pick(ev.model_scores, tries, 1)[0] if tries else proposal)
+            proposals.append(screen.pick(told, tries, 1)[0] if tries else proposal)
         return proposals
 
     @staticmethod

@@ -396,12 +396,14 @@ refit_time_, multimetric_
             if mine:
                 genomes = [initial.pop(initial.index(g)) for g in mine[:n]]
             else:
-                if ev.model_scores is not ev.scores:
+                model_scores = ev.model_scores
+                one_rung = model_scores is not ev.scores
+                if one_rung:
                     # A budgeted search: the surrogate learns from one rung (BOHB).
-                    told = {g: s for g, s in ev.model_scores.items() if g[0] == opt.k}
+                    told = {g: s for g, s in model_scores.items() if g[0] == opt.k}
                     if told:
                         opt.retell(list(told), list(told.values()), _worst(told.values()))
-                genomes = self._ask(ev, opt, n, rng)
+                genomes = self._ask(ev, opt, n, rng, knows_all=not one_rung)
             scores = ev.evaluate(genomes, {"iteration": [iteration] * len(genomes)})
             worst = _worst(ev.scores.values())
             if len(ev.objectives) > 1:
@@ -411,15 +413,16 @@ refit_time_, multimetric_
             iteration += 1
 
     @staticmethod
-    def _ask(ev, opt, n, rng):
+    def _ask(ev, opt, n, rng, knows_all=True):
         """``n`` proposals; in a conditional sub-space, none already evaluated.
 
         Proposals that differ only in inactive values are one candidate: where two
         collapse into one, or into an earlier candidate, a random new one replaces it.
+        ``knows_all=False`` (the optimiser was told one rung's candidates only) replaces
+        evaluated proposals in any sub-space.
         """
         genomes = opt.ask(n)
-        # The optimiser knows every candidate evaluated, unless it learns from one rung.
-        if not ev.space.structures[opt.k].is_conditional and ev.model_scores is ev.scores:
+        if knows_all and not ev.space.structures[opt.k].is_conditional:
             return genomes
         fresh = []
         for genome in genomes:

@@ -14,6 +14,11 @@ This script runs both on the same seeds, folds and candidates budget, on scikit-
 estimators that continue (``warm_start``) so that many seeds are affordable, and reports
 the held-out test score of each search's refitted best model, paired by seed.
 
+``--switch annealing_resample`` A/Bs another budget rule the same way: whether
+AnnealingSearchCV resamples its chains by their scores after each batch in a budgeted
+search (population annealing; ``never`` against ``budgeted``, see
+``AnnealingSearchCV._resampling``).
+
 Tasks (each its own kind of space and folds):
 
 * ``hgb_breast_cancer_unshuffled`` -- HistGradientBoostingClassifier over ``max_iter``
@@ -56,7 +61,20 @@ from skautosearch import (  # noqa: E402
 )
 from skautosearch._evaluator import Evaluator  # noqa: E402
 
-VARIANTS = ("reached", "highest")
+
+def _set_model_rung(variant):
+    Evaluator.model_rung = variant
+
+
+def _set_annealing_resample(variant):
+    AnnealingSearchCV._resampling = variant
+
+
+# --switch: the two variants compared (the default first) and how to set one.
+SWITCHES = {
+    "model_rung": (("reached", "highest"), _set_model_rung),
+    "annealing_resample": (("never", "budgeted"), _set_annealing_resample),
+}
 
 
 def tasks():
@@ -98,13 +116,13 @@ def strategy(name, batch):
     return BayesianSearchCV, dict(n_points=batch, n_initial_points=batch)
 
 
-def run(task, name, variant, seed, args):
+def run(task, name, set_variant, seed, args):
     X, y, estimator, space, resource, low, high, shuffle = task
     X_train, X_test, y_train, y_test = train_test_split(
         X, y, test_size=0.3, stratify=y, random_state=seed)
     cv = StratifiedKFold(3, shuffle=shuffle, random_state=seed if shuffle else None)
     cls, batch = strategy(name, args.batch_size)
-    Evaluator.model_rung = variant
+    set_variant()
     search = cls(estimator, space, n_iter=args.n_iter, resource=resource, min_resources=low,
                  max_resources=high, factor=3, cv=cv, n_jobs=args.n_jobs, random_state=seed,
                  **batch).fit(X_train, y_train)
@@ -119,20 +137,24 @@ def main():
     parser.add_argument("--n-jobs", type=int, default=2)
     parser.add_argument("--strategies", default="genetic,annealing,bayes")
     parser.add_argument("--tasks", default=",".join(tasks()))
+    parser.add_argument("--switch", choices=sorted(SWITCHES), default="model_rung")
     args = parser.parse_args()
     all_tasks = tasks()
-    print(f"# bench_budget_model: n_iter={args.n_iter}, batches of {args.batch_size}, "
-          f"seeds 0-{args.seeds - 1}; test score of the refitted best model")
-    print("| task | strategy | test, reached | test, highest | highest − reached "
+    (old, new), setter = SWITCHES[args.switch]
+    print(f"# bench_budget_model: {args.switch}, n_iter={args.n_iter}, batches of "
+          f"{args.batch_size}, seeds 0-{args.seeds - 1}; test score of the refitted best model")
+    print(f"| task | strategy | test, {old} | test, {new} | {new} − {old} "
           "(median) | wins/ties/losses | Wilcoxon p |")
     print("|---|---|---|---|---|---|---|")
     for task_name in args.tasks.split(","):
         for name in args.strategies.split(","):
-            tests = {v: [] for v in VARIANTS}
+            tests = {v: [] for v in (old, new)}
             for seed in range(args.seeds):
-                for variant in VARIANTS:
-                    tests[variant].append(run(all_tasks[task_name], name, variant, seed, args)[1])
-            a, b = np.array(tests["reached"]), np.array(tests["highest"])
+                for variant in (old, new):
+                    tests[variant].append(run(all_tasks[task_name], name,
+                                              lambda v=variant: setter(v), seed, args)[1])
+            setter(old)
+            a, b = np.array(tests[old]), np.array(tests[new])
             diff = b - a
             p = stats.wilcoxon(diff).pvalue if np.any(diff != 0) else 1.0
             print(f"| {task_name} | {name} | {np.mean(a):.4f} | {np.mean(b):.4f} | "

@@ -30,6 +30,32 @@ def _temperature(schedule, initial, rate, step):
     return initial / (1.0 + math.log1p(step))  # "logarithmic"
 
 
+def _resample(scores, temperature, rng):
+    """Population annealing's resampling: the chain each chain continues from.
+
+    Each chain's expected number of copies is proportional to its Boltzmann weight
+    ``exp(score / temperature)`` (Hukushima & Iba, 2003; Machta, 2010), drawn by
+    systematic resampling (one uniform draw, so the counts are within one of their
+    expectation). A chain with at least one copy keeps its own state; the extra copies
+    replace the chains that drew none. Chains with a non-finite score (failed, or a
+    restart not evaluated yet) are replaced unless every chain's is non-finite.
+    """
+    scores = np.asarray(scores, dtype=float)
+    n, finite = len(scores), np.isfinite(scores)
+    if not finite.any():
+        return np.arange(n)
+    weights = np.zeros(n)
+    weights[finite] = np.exp((scores[finite] - scores[finite].max()) / temperature)
+    edges = np.cumsum(weights / weights.sum())
+    drawn = np.searchsorted(edges, (rng.random() + np.arange(n)) / n, side="right")
+    counts = np.bincount(np.minimum(drawn, n - 1), minlength=n)
+    parents = np.arange(n)
+    spare = np.flatnonzero(counts == 0)
+    extra = np.repeat(np.arange(n), np.maximum(counts - 1, 0))
+    parents[spare] = extra
+    return parents
+
+
 class AnnealingSearchCV(BaseSequentialSearchCV):
     """Hyper-parameter and architecture search by simulated annealing.
 
@@ -46,6 +72,14 @@ class AnnealingSearchCV(BaseSequentialSearchCV):
     its own best for ``restart_after`` steps restarts from a fresh random candidate.
     Each proposal is the most promising of ``screening`` neighbours by a Gaussian
     process of the scores so far.
+
+    In a budgeted search (``resource``), the successive halving inside each batch stops
+    most candidates at the first rung, and a chain sitting on one of them would search
+    around a loser. So after the first batch and after each step the chains are
+    resampled by their scores, as in population annealing (Hukushima & Iba, 2003): each
+    chain's expected number of copies is proportional to ``exp(score / (T * s))``, and
+    the chains that drew no copy continue from a copy of one that drew several. Cold
+    chains gather on the candidates the halving promoted; hot ones spread out.
 
     Parameters
     ----------
@@ -241,6 +275,10 @@ refit_time_, multimetric_
     _numeric_mutation = "all"  # "all": every numeric coordinate moves; "some": each with p
     _adaptive_step = True  # per-chain step: grows on ties and gains, shrinks on losses
     _restart_from = "fresh"  # "best": the best so far; "fresh": a new random candidate
+    # When the chains are resampled by their scores after each step (population
+    # annealing): "budgeted" (only in a budgeted search), "always" or "never".
+    # benchmarks/bench_budget_model.py and bench_budget.py chose (benchmarks/RESULTS.md).
+    _resampling = "budgeted"
 
     def _search(self, ev, rng):
         chains = list(range(self.n_chains))
@@ -255,6 +293,12 @@ refit_time_, multimetric_
         chain_best = current_scores.copy()
         stale = np.zeros(self.n_chains, dtype=int)
         scales = np.full(self.n_chains, float(self.step_scale))
+        resample = self._resampling == "always" or (
+            self._resampling == "budgeted" and ev.schedule is not None)
+        if resample:
+            parents = _resample(current_scores, temperature * self._score_spread(ev), rng)
+            current = [current[p] for p in parents]
+            current_scores, chain_best = current_scores[parents], chain_best[parents]
         screen = Screen(ev.space)
         step = 0
         while not ev.done:
@@ -277,6 +321,12 @@ refit_time_, multimetric_
                 improved = current_scores[c] > chain_best[c]
                 chain_best[c] = max(chain_best[c], current_scores[c])
                 stale[c] = 0 if improved else stale[c] + 1
+            if resample:
+                parents = _resample(current_scores, temperature * spread, rng)
+                current = [current[p] for p in parents]
+                for array in (current_scores, chain_best, stale, scales):
+                    array[:] = array[parents]
+            for c in chains:
                 if self.restart_after is not None and stale[c] >= self.restart_after:
                     current[c], current_scores[c] = self._restart(ev, rng)
                     if self._restart_from == "fresh":

@@ -134,6 +134,7 @@ class GeneticSearchCV(BaseSequentialSearchCV):
         rung higher in the next, and so on over this many Hyperband brackets, so that a
         ``min_resources`` too small to rank candidates is hedged; ``None`` uses every
         bracket, ``1`` is plain successive halving.
+
     Attributes
     ----------
     cv_results_ : dict of numpy (masked) ndarrays

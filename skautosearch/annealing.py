@@ -73,14 +73,6 @@ class AnnealingSearchCV(BaseSequentialSearchCV):
     Each proposal is the most promising of ``screening`` neighbours by a Gaussian
     process of the scores so far.
 
-    In a budgeted search (``resource``), the successive halving inside each batch stops
-    most candidates at the first rung, and a chain sitting on one of them would search
-    around a loser. So after the first batch and after each step the chains are
-    resampled by their scores, as in population annealing (Hukushima & Iba, 2003): each
-    chain's expected number of copies is proportional to ``exp(score / (T * s))``, and
-    the chains that drew no copy continue from a copy of one that drew several. Cold
-    chains gather on the candidates the halving promoted; hot ones spread out.
-
     Parameters
     ----------
     estimator : estimator object
@@ -275,10 +267,12 @@ refit_time_, multimetric_
     _numeric_mutation = "all"  # "all": every numeric coordinate moves; "some": each with p
     _adaptive_step = True  # per-chain step: grows on ties and gains, shrinks on losses
     _restart_from = "fresh"  # "best": the best so far; "fresh": a new random candidate
-    # When the chains are resampled by their scores after each step (population
-    # annealing): "budgeted" (only in a budgeted search), "always" or "never".
-    # benchmarks/bench_budget_model.py and bench_budget.py chose (benchmarks/RESULTS.md).
-    _resampling = "budgeted"
+    # Whether the chains are resampled by their scores after each batch, as in
+    # population annealing (``_resample``): "budgeted" (only in a budgeted search, where
+    # most chains would otherwise sit on candidates the halving stopped), "always" or
+    # "never". Off: on the digits CNN (6 seeds) and three scikit-learn tasks (8 seeds)
+    # it won as often as it lost (benchmarks/RESULTS.md, session 8).
+    _resampling = "never"
 
     def _search(self, ev, rng):
         chains = list(range(self.n_chains))

@@ -64,10 +64,11 @@ def test_resampling_replaces_failed_chains_and_leaves_all_failed_chains_alone():
 
 
 @pytest.mark.parametrize("budgeted", [False, True])
-def test_only_a_budgeted_search_resamples_its_chains(monkeypatch, budgeted):
+def test_budgeted_resampling_applies_to_budgeted_searches_only(monkeypatch, budgeted):
     # In a budgeted search most initial candidates stop at the first rung, and a chain
     # sitting on one explores around a loser; resampling moves it to the winners.
     seen = []
+    monkeypatch.setattr(AnnealingSearchCV, "_resampling", "budgeted")  # off by default
     monkeypatch.setattr(annealing, "_resample",
                         lambda scores, *args: seen.append(list(scores)) or
                         _resample(scores, *args))

@@ -289,10 +289,16 @@ refit_time_, multimetric_
         scales = np.full(self.n_chains, float(self.step_scale))
         resample = self._resampling == "always" or (
             self._resampling == "budgeted" and ev.schedule is not None)
+
+        def resample_chains(spread):
+            """Population annealing's step: every chain takes its drawn parent's state."""
+            parents = _resample(current_scores, temperature * spread, rng)
+            current[:] = [current[p] for p in parents]
+            for array in (current_scores, chain_best, stale, scales):
+                array[:] = array[parents]
+
         if resample:
-            parents = _resample(current_scores, temperature * self._score_spread(ev), rng)
-            current = [current[p] for p in parents]
-            current_scores, chain_best = current_scores[parents], chain_best[parents]
+            resample_chains(self._score_spread(ev))
         screen = Screen(ev.space)
         step = 0
         while not ev.done:
@@ -316,10 +322,7 @@ refit_time_, multimetric_
                 chain_best[c] = max(chain_best[c], current_scores[c])
                 stale[c] = 0 if improved else stale[c] + 1
             if resample:
-                parents = _resample(current_scores, temperature * spread, rng)
-                current = [current[p] for p in parents]
-                for array in (current_scores, chain_best, stale, scales):
-                    array[:] = array[parents]
+                resample_chains(spread)
             for c in chains:
                 if self.restart_after is not None and stale[c] >= self.restart_after:
                     current[c], current_scores[c] = self._restart(ev, rng)

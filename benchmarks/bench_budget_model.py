@@ -17,7 +17,10 @@ the held-out test score of each search's refitted best model, paired by seed.
 ``--switch annealing_resample`` A/Bs another budget rule the same way: whether
 AnnealingSearchCV resamples its chains by their scores after each batch in a budgeted
 search (population annealing; ``never`` against ``budgeted``, see
-``AnnealingSearchCV._resampling``).
+``AnnealingSearchCV._resampling``). ``--switch defer_top_rung`` measures what running each
+batch's top rung beside the next batch's first rung costs in accuracy: the strategies
+propose the next batch before they know the top rung's scores (``Evaluator.defer_top_rung``;
+its wall time is bench_budget_parallel.py's).
 
 Tasks (each its own kind of space and folds):
 
@@ -70,10 +73,15 @@ def _set_annealing_resample(variant):
     AnnealingSearchCV._resampling = variant
 
 
+def _set_defer_top_rung(variant):
+    Evaluator.defer_top_rung = variant == "deferred"
+
+
 # --switch: the two variants compared (the default first) and how to set one.
 SWITCHES = {
     "model_rung": (("reached", "highest"), _set_model_rung),
     "annealing_resample": (("never", "budgeted"), _set_annealing_resample),
+    "defer_top_rung": (("deferred", "alone"), _set_defer_top_rung),
 }
 
 

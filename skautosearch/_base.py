@@ -330,6 +330,7 @@ class BaseSequentialSearchCV(BaseSearchCV):
                 ev = Evaluator(space, trials, stopping, self.n_iter,
                                self._guiding_metric(refit), tracker, schedule, store)
                 self._search(ev, rng)
+                ev.finish()
         finally:
             if journal is not None:
                 journal.close()

@@ -7,11 +7,24 @@ decoded and fitted as one batch by :class:`skautosearch._trials.Trials`. After e
 batch the stopping rules decide whether ``ev.done``.
 """
 
+from dataclasses import dataclass
+
 import joblib
 import numpy as np
 
 from ._budget import Step, promoted
 from ._objectives import mean_score
+
+
+@dataclass(frozen=True)
+class _RungJob:
+    """The candidates of one batch at one rung, with their ``cv_results_`` columns."""
+
+    genomes: list
+    keys: list  # the ModelStore keys of their fold models
+    rung: int
+    columns: dict
+    continued: bool  # their models of the rung below are in the store
 
 
 class Evaluator:
@@ -52,6 +65,7 @@ class Evaluator:
         self.genomes = []  # evaluated genomes, in the order of cv_results_ rows
         self.n_batches = 0
         self.best = -np.inf
+        self._pending = None  # a batch's top rung, run with the next batch's first
 
     @property
     def objectives(self):
@@ -87,6 +101,10 @@ class Evaluator:
             if sum(np.isfinite(s) for s in at_rung.values()) >= min_points:
                 return at_rung
         return self.scores
+
+    # Whether a budgeted batch's top rung waits to run beside the next batch's first rung
+    # (see _successive_halving). benchmarks/bench_budget_parallel.py measures it.
+    defer_top_rung = True
 
     @property
     def remaining(self):
@@ -125,17 +143,17 @@ class Evaluator:
         batch = [genomes[i] for i in rows]
         more = {key: [values[i] for i in rows] for key, values in more_results.items()}
         more["batch"] = [self.n_batches] * len(batch)
+        self._front_grew = False  # with objectives: whether this batch widened the front
         if self.schedule is None:
             outs = self.trials.run([self.space.decode(g) for g in batch], more)
             self.genomes.extend(batch)
         else:
             outs = self._successive_halving(batch, more)
         self.n_batches += 1
-        self.scores.update(zip(batch, (mean_score(o, self.metric) for o in outs)))
+        self._record_scores(batch, outs)
         if self._objectives is not None:
-            self.scores.update(self._objectives.record(batch, outs))
             # Scalarised scores move with the weights: progress is a wider front.
-            return self._objectives.front_grew
+            return self._front_grew
         best = max(self.scores.values(), default=-np.inf)
         improved, self.best = best > self.best, max(best, self.best)
         return improved
@@ -143,7 +161,14 @@ class Evaluator:
     def _successive_halving(self, batch, more):
         """Run ``batch`` up the rungs, promoting the best ``1 / factor`` at each.
 
-        Returns each genome's outputs at the highest rung it reached.
+        Returns each genome's outputs at the highest rung it reached so far.
+
+        The top rung's fits are the longest and the fewest (one candidate's folds, say),
+        so run alone they would leave workers idle. With :attr:`defer_top_rung`, a
+        batch's top rung therefore waits and runs in one dispatch with the next batch's
+        first rung (or in :meth:`finish`); its candidates' scores are those of the rung
+        below until then, and become the top rung's when it has run. What runs together
+        depends only on the schedule, never on ``n_jobs``, so results do not either.
         """
         schedule, rungs = self.schedule, self.schedule.rungs
         entry = schedule.entry_rung(self.n_batches)
@@ -151,22 +176,21 @@ class Evaluator:
         alive, top, continued = list(range(len(batch))), [None] * len(batch), False
         try:
             for rung in range(entry, len(rungs)):
-                last = rung == len(rungs) - 1
-                steps = [Step(schedule.resource, rungs[rung], keys[i], self.store, continued,
-                              keep=not last) for i in alive]
                 columns = {key: [values[i] for i in alive] for key, values in more.items()}
                 columns.update(iter=[rung] * len(alive), n_resources=[rungs[rung]] * len(alive),
                                bracket=[entry] * len(alive))
-                params = [self._at_budget(self.space.decode(batch[i]), rungs[rung])
-                          for i in alive]
-                outs = self.trials.run(params, columns, steps)
-                self.genomes.extend(batch[i] for i in alive)
-                scores = [mean_score(o, self.metric) for o in outs]
-                for i, candidate_outs, score in zip(alive, outs, scores):
+                job = _RungJob([batch[i] for i in alive], [keys[i] for i in alive], rung,
+                               columns, continued)
+                last = rung == len(rungs) - 1
+                if last and rung > entry and self.defer_top_rung:
+                    self._pending, alive = job, []  # its models stay for it
+                    break
+                outs = self._run_rungs(job)
+                for i, candidate_outs in zip(alive, outs):
                     top[i] = candidate_outs
-                    self.rung_scores.setdefault(batch[i], {})[rung] = score
                 if last:
                     break  # nothing to promote to; the models go in ``finally``
+                scores = [mean_score(o, self.metric) for o in outs]
                 kept = set(promoted(scores, schedule.n_promoted(len(alive))))
                 for j, i in enumerate(alive):
                     if j not in kept:
@@ -179,6 +203,58 @@ class Evaluator:
             for i in alive:
                 self.store.discard(keys[i])
         return top
+
+    def _run_rungs(self, job=None):
+        """Fit ``job``'s rung, in one dispatch with the deferred top rung if one waits.
+
+        Returns ``job``'s outputs; the deferred candidates' scores are updated to
+        their top rung's.
+        """
+        jobs = [j for j in (self._pending, job) if j is not None]
+        pending, self._pending = self._pending, None
+        rungs = self.schedule.rungs
+        params, columns, steps = [], {}, []
+        for j in jobs:
+            budget, last = rungs[j.rung], j.rung == len(rungs) - 1
+            params += [self._at_budget(self.space.decode(g), budget) for g in j.genomes]
+            steps += [Step(self.schedule.resource, budget, key, self.store, j.continued,
+                           keep=not last) for key in j.keys]
+            for key, values in j.columns.items():
+                columns.setdefault(key, []).extend(values)
+        outs = self.trials.run(params, columns, steps)
+        self.genomes.extend(g for j in jobs for g in j.genomes)
+        for genome, rung, candidate_outs in zip((g for j in jobs for g in j.genomes),
+                                                (j.rung for j in jobs for _ in j.genomes),
+                                                outs):
+            self.rung_scores.setdefault(genome, {})[rung] = mean_score(candidate_outs,
+                                                                      self.metric)
+        if pending is not None:
+            pending_outs = outs[: len(pending.genomes)]
+            for key in pending.keys:
+                self.store.discard(key)  # the top rung: nothing to promote to
+            self._record_scores(pending.genomes, pending_outs)
+        return outs[len(outs) - (len(job.genomes) if job is not None else 0):]
+
+    def _record_scores(self, genomes, outs):
+        """Set the guiding scores of ``genomes`` from their outputs."""
+        self.scores.update(zip(genomes, (mean_score(o, self.metric) for o in outs)))
+        if self._objectives is not None:
+            self.scores.update(self._objectives.record(genomes, outs))
+            self._front_grew = self._front_grew or self._objectives.front_grew
+
+    def finish(self):
+        """Run the deferred top rung, if one waits; called when the strategy is done.
+
+        The stopping rules have had their say; the callbacks (the progress bar among
+        them) see the final results.
+        """
+        if self._pending is None:
+            return
+        self._run_rungs()
+        finite = [s for s in self.scores.values() if np.isfinite(s)]
+        self.best = max([self.best, *finite])
+        if self.stopping.callbacks:
+            self.stopping.after_finish(self.trials.results())
 
     def _at_budget(self, params, budget):
         if self.schedule.resource == "n_samples":

@@ -51,7 +51,12 @@ class Objectives:
         self._weights_rng = np.random.default_rng(weights_seed) if weights is None else None
 
     def record(self, genomes, outs):
-        """Store the batch's objective vectors; return every genome's guiding score."""
+        """Store the batch's objective vectors; return every genome's guiding score.
+
+        A genome recorded before (a budgeted candidate whose deferred top rung has
+        run) gets its new vector, and the front is recomputed from every genome.
+        """
+        seen = any(genome in self.F for genome in genomes)
         for genome, candidate_outs in zip(genomes, outs):
             vector = []
             for name, sign in self.objectives:
@@ -62,7 +67,8 @@ class Objectives:
                 vector.append(sign * value if np.isfinite(value) else np.nan)
             self.F[genome] = np.array(vector, dtype=float)
         # The front of everything seen is the front of the old front and the batch.
-        candidates = self.front + [g for g in genomes if g not in self.front]
+        candidates = (list(self.F) if seen
+                      else self.front + [g for g in genomes if g not in self.front])
         kept = pareto_front(np.array([self.F[g] for g in candidates]))
         self.front = [candidates[i] for i in kept]
         self.front_grew = any(g in genomes for g in self.front)

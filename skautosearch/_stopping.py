@@ -57,3 +57,13 @@ class Stopping:
             # Every callback sees every batch, even once one has asked to stop.
             if any([callback(search, results) for callback in self.callbacks]):
                 self.reason = self.reason or "callback"
+
+    def after_finish(self, results):
+        """Show the callbacks the final ``results`` after the search's last fits.
+
+        A budgeted search runs the top rung of its last batch after the strategy is
+        done (see :meth:`skautosearch._evaluator.Evaluator.finish`); there is nothing
+        left to stop, so the callbacks' answers are ignored.
+        """
+        for callback in self.callbacks:
+            callback(self.search, results)

@@ -92,6 +92,8 @@ def test_with_bohb_s_rule_the_bayesian_surrogate_is_told_one_rung(monkeypatch):
     from skautosearch.bayes import _SubspaceOptimizer
 
     monkeypatch.setattr(Evaluator, "model_rung", "highest")
+    # Every batch's top rung before the next batch, so that the counts below are the rule's.
+    monkeypatch.setattr(Evaluator, "defer_top_rung", False)
     told = []
     retell = _SubspaceOptimizer.retell
     monkeypatch.setattr(_SubspaceOptimizer, "retell", lambda self, genomes, scores, worst: (
@@ -179,6 +181,59 @@ def test_budgets_do_not_depend_on_n_jobs():
     np.testing.assert_array_equal(one.cv_results_["mean_test_score"],
                                   two.cv_results_["mean_test_score"])
     assert one.cv_results_["params"] == two.cv_results_["params"]
+
+
+def _budgets_per_dispatch(monkeypatch):
+    """The budgets of each ``Trials.run`` call (one dispatch of fit tasks), in order."""
+    from skautosearch._trials import Trials
+
+    calls, run = [], Trials.run
+    monkeypatch.setattr(Trials, "run", lambda self, params, more, steps=None: (
+        calls.append(sorted({s.budget for s in steps})), run(self, params, more, steps))[1])
+    return calls
+
+
+def test_a_batch_s_top_rung_runs_beside_the_next_batch_s_first_rung(monkeypatch):
+    calls = _budgets_per_dispatch(monkeypatch)
+    search = GeneticSearchCV(RandomForestClassifier(random_state=0), FOREST_SPACE, n_iter=16,
+                             population_size=9, cv=CV, random_state=0, resource="n_estimators",
+                             min_resources=2, max_resources=18, n_brackets=1).fit(X, y)
+    # Batches of 9 and 7 candidates. The first batch's 18 trees wait for the second batch's 2 trees, so that the
+    # workers the lone top candidate leaves free have work; the last top rung runs
+    # when the strategy is done.
+    assert calls == [[2], [6], [2, 18], [6], [18]]
+    res = search.cv_results_
+    assert search.n_candidates_ == [16, 3 + 2, 1 + 1]
+    for batch in (0, 1):  # each batch still goes all the way up
+        assert sorted(set(res["n_resources"][res["batch"] == batch])) == [2, 6, 18]
+
+
+def test_deferred_candidates_are_scored_at_their_top_rung(monkeypatch):
+    evaluators, finish = [], Evaluator.finish
+    monkeypatch.setattr(Evaluator, "finish",
+                        lambda self: (finish(self), evaluators.append(self)))
+    results = []  # what a callback sees after each batch and at the end
+    search = AnnealingSearchCV(RandomForestClassifier(random_state=0), FOREST_SPACE,
+                               n_iter=18, n_initial_points=9, n_chains=3, cv=CV,
+                               random_state=0, resource="n_estimators", min_resources=2,
+                               max_resources=18, n_brackets=1,
+                               callbacks=[lambda s, r: results.append(len(r["params"]))])
+    search.fit(X, y)
+    ev, res = evaluators[0], search.cv_results_
+    top = np.flatnonzero(res["n_resources"] == 18)
+    assert len(top) >= 2
+    for i in top:  # the strategy's memory holds the top rung's score, not the one below
+        assert ev.scores[ev.genomes[i]] == res["mean_test_score"][i]
+    assert results[-1] == len(res["params"])  # the callbacks saw the last rung too
+
+
+def test_deferring_the_top_rung_can_be_switched_off(monkeypatch):
+    monkeypatch.setattr(Evaluator, "defer_top_rung", False)
+    calls = _budgets_per_dispatch(monkeypatch)
+    GeneticSearchCV(RandomForestClassifier(random_state=0), FOREST_SPACE, n_iter=9,
+                    population_size=9, cv=CV, random_state=0, resource="n_estimators",
+                    min_resources=2, max_resources=18, n_brackets=1).fit(X, y)
+    assert calls == [[2], [6], [18]]
 
 
 def test_fold_models_are_deleted_when_the_search_ends(tmp_path):

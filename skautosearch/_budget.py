@@ -14,7 +14,10 @@ scikit-learn's ``HalvingRandomSearchCV``.
 
 The strategies are unchanged: they propose batches and read one score per candidate,
 its mean test score at the highest rung it reached (usually its largest budget: the
-better candidates of a batch have the higher rungs).
+better candidates of a batch have the higher rungs). A batch's top rung runs beside the
+next batch's first rung, so that its few long fits do not leave workers idle; until it
+has run, its candidates' scores are those of the rung below (see
+:meth:`skautosearch._evaluator.Evaluator._successive_halving`).
 """
 
 import numbers

@@ -198,9 +198,9 @@ def test_a_batch_s_top_rung_runs_beside_the_next_batch_s_first_rung(monkeypatch)
     search = GeneticSearchCV(RandomForestClassifier(random_state=0), FOREST_SPACE, n_iter=16,
                              population_size=9, cv=CV, random_state=0, resource="n_estimators",
                              min_resources=2, max_resources=18, n_brackets=1).fit(X, y)
-    # Batches of 9 and 7 candidates. The first batch's 18 trees wait for the second batch's 2 trees, so that the
-    # workers the lone top candidate leaves free have work; the last top rung runs
-    # when the strategy is done.
+    # Batches of 9 and 7 candidates. The first batch's 18 trees wait for the second
+    # batch's 2 trees, so that the workers the lone top candidate leaves free have work;
+    # the last top rung runs when the strategy is done.
     assert calls == [[2], [6], [2, 18], [6], [18]]
     res = search.cv_results_
     assert search.n_candidates_ == [16, 3 + 2, 1 + 1]

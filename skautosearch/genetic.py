@@ -121,7 +121,10 @@ class GeneticSearchCV(BaseSequentialSearchCV):
         ``1 / factor`` go on to ``factor`` times the budget, up to ``max_resources``.
         A promoted candidate **continues**: Keras models train only the extra epochs
         from their weights and optimizer state, estimators with ``warm_start`` grow in
-        place, others are refitted. See the user guide's budgets page.
+        place, others are refitted. A batch's top rung runs beside the next batch's
+        first rung, and the last batch's when the search stops (after ``max_time`` too),
+        so that its few long fits do not leave workers idle. See the user guide's
+        budgets page.
     min_resources, max_resources : int, default=None
         The smallest and largest budgets. ``max_resources=None`` is the estimator's
         own value of ``resource`` (all training rows for ``"n_samples"``);

@@ -151,10 +151,10 @@ def fit_with_progress(label, search, X, y, n_fits, show_progress):
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            # joblib gives the workers these filters; what a worker warns it prints
-            # itself, once per fit under "always". Deprecations are for the libraries'
-            # authors (report_warnings leaves them out too): a budgeted search's workers
-            # printed hundreds of Keras's NumPy-copy deprecation warnings.
+            # scikit-learn's Parallel gives the workers these filters; what a worker
+            # warns it prints itself, once per fit under "always". Deprecations are for
+            # the libraries' authors (report_warnings leaves them out too): a budgeted
+            # search's workers printed hundreds of Keras's NumPy-copy deprecations.
             for category in (DeprecationWarning, PendingDeprecationWarning):
                 warnings.filterwarnings("ignore", category=category)
             search.fit(X, y)

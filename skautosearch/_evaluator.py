@@ -222,18 +222,19 @@ class Evaluator:
             for key, values in j.columns.items():
                 columns.setdefault(key, []).extend(values)
         outs = self.trials.run(params, columns, steps)
-        self.genomes.extend(g for j in jobs for g in j.genomes)
-        for genome, rung, candidate_outs in zip((g for j in jobs for g in j.genomes),
-                                                (j.rung for j in jobs for _ in j.genomes),
-                                                outs):
-            self.rung_scores.setdefault(genome, {})[rung] = mean_score(candidate_outs,
-                                                                      self.metric)
+        job_outs, start = [], 0
+        for j in jobs:
+            job_outs.append(outs[start : start + len(j.genomes)])
+            start += len(j.genomes)
+            self.genomes.extend(j.genomes)
+            for genome, candidate_outs in zip(j.genomes, job_outs[-1]):
+                self.rung_scores.setdefault(genome, {})[j.rung] = mean_score(candidate_outs,
+                                                                            self.metric)
         if pending is not None:
-            pending_outs = outs[: len(pending.genomes)]
             for key in pending.keys:
                 self.store.discard(key)  # the top rung: nothing to promote to
-            self._record_scores(pending.genomes, pending_outs)
-        return outs[len(outs) - (len(job.genomes) if job is not None else 0):]
+            self._record_scores(pending.genomes, job_outs[0])
+        return job_outs[-1] if job is not None else []
 
     def _record_scores(self, genomes, outs):
         """Set the guiding scores of ``genomes`` from their outputs."""
@@ -251,8 +252,6 @@ class Evaluator:
         if self._pending is None:
             return
         self._run_rungs()
-        finite = [s for s in self.scores.values() if np.isfinite(s)]
-        self.best = max([self.best, *finite])
         if self.stopping.callbacks:
             self.stopping.after_finish(self.trials.results())
 

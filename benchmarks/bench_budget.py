@@ -62,7 +62,8 @@ Why n_iter=27 in batches of 9 for the budgeted searches
     strategy are answered from memory, so a batch can be smaller. Epochs are counted,
     not computed. ``n_brackets=1`` (plain successive halving) is the schedule of the
     halving baseline; all brackets (``--n-brackets 0``) rotate batches through entry
-    rungs 1, 3, 9, 27 and cost 39, 63, 135 and 243 epochs a batch of 9.
+    rungs 1, 3, 9, 27 with Hyperband's shares of a batch of 9: 9, 4, 2 and 1 new
+    candidates, 39, 36, 36 and 27 epochs (``Evaluator.batch_size``).
 
 Figures, per method and seed
     epochs   ``on_epoch_end`` calls of a Keras callback in every fit of the search
@@ -628,12 +629,20 @@ def main(argv=None):
                         help="configurations of the <s>_budget_small searches")
     parser.add_argument("--small-batch-size", type=int, default=6)
     parser.add_argument("--n-brackets", type=int, default=1, help="0: all brackets")
+    parser.add_argument("--bracket-sizes", choices=["hyperband", "equal"],
+                        default="hyperband",
+                        help="batches that start at a higher rung take Hyperband's smaller "
+                        "shares (the library's rule), or the full batch size in every "
+                        "bracket (Evaluator.bracket_sizes)")
     parser.add_argument("--retrains", type=int, default=3)
     args = parser.parse_args(argv)
     if args.table:
         print_tables(load_runs(args.table)[-1])
         return
     args = configure(args)
+    from skautosearch._evaluator import Evaluator
+
+    Evaluator.bracket_sizes = args.bracket_sizes
     run = header(args)
     task = TASKS[args.task]()
     print(f"# bench_budget: task {args.task}, seeds {args.seeds}, methods "

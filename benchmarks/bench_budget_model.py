@@ -20,7 +20,10 @@ search (population annealing; ``never`` against ``budgeted``, see
 ``AnnealingSearchCV._resampling``). ``--switch defer_top_rung`` measures what running each
 batch's top rung beside the next batch's first rung costs in accuracy: the strategies
 propose the next batch before they know the top rung's scores (``Evaluator.defer_top_rung``;
-its wall time is bench_budget_parallel.py's).
+its wall time is bench_budget_parallel.py's). ``--switch bracket_sizes`` compares batches
+that shrink in the higher Hyperband brackets (Hyperband's shares, ``Evaluator.batch_size``)
+with batches of the strategy's full size in every bracket; at the same ``n_iter`` the two
+train different amounts, so the table reports each arm's resource units trained too.
 
 Tasks (each its own kind of space and folds):
 
@@ -77,11 +80,16 @@ def _set_defer_top_rung(variant):
     Evaluator.defer_top_rung = variant == "deferred"
 
 
+def _set_bracket_sizes(variant):
+    Evaluator.bracket_sizes = variant
+
+
 # --switch: the two variants compared (the default first) and how to set one.
 SWITCHES = {
     "model_rung": (("reached", "highest"), _set_model_rung),
     "annealing_resample": (("never", "budgeted"), _set_annealing_resample),
     "defer_top_rung": (("deferred", "alone"), _set_defer_top_rung),
+    "bracket_sizes": (("hyperband", "equal"), _set_bracket_sizes),
 }
 
 
@@ -134,7 +142,8 @@ def run(task, name, set_variant, seed, args):
     search = cls(estimator, space, n_iter=args.n_iter, resource=resource, min_resources=low,
                  max_resources=high, factor=3, cv=cv, n_jobs=args.n_jobs, random_state=seed,
                  **batch).fit(X_train, y_train)
-    return search.best_score_, search.score(X_test, y_test)
+    trained = int(np.sum(search.cv_results_["resources_trained"]))
+    return search.best_score_, search.score(X_test, y_test), trained
 
 
 def main():
@@ -152,22 +161,26 @@ def main():
     print(f"# bench_budget_model: {args.switch}, n_iter={args.n_iter}, batches of "
           f"{args.batch_size}, seeds 0-{args.seeds - 1}; test score of the refitted best model")
     print(f"| task | strategy | test, {old} | test, {new} | {new} − {old} "
-          "(median) | wins/ties/losses | Wilcoxon p |")
-    print("|---|---|---|---|---|---|---|")
+          f"(median) | wins/ties/losses | Wilcoxon p | units trained, {new} / {old} |")
+    print("|---|---|---|---|---|---|---|---|")
     for task_name in args.tasks.split(","):
         for name in args.strategies.split(","):
             tests = {v: [] for v in (old, new)}
+            trained = {v: [] for v in (old, new)}
             for seed in range(args.seeds):
                 for variant in (old, new):
-                    tests[variant].append(run(all_tasks[task_name], name,
-                                              lambda v=variant: setter(v), seed, args)[1])
+                    _, test, units = run(all_tasks[task_name], name,
+                                         lambda v=variant: setter(v), seed, args)
+                    tests[variant].append(test)
+                    trained[variant].append(units)
             setter(old)
             a, b = np.array(tests[old]), np.array(tests[new])
             diff = b - a
             p = stats.wilcoxon(diff).pvalue if np.any(diff != 0) else 1.0
             print(f"| {task_name} | {name} | {np.mean(a):.4f} | {np.mean(b):.4f} | "
                   f"{np.median(diff):+.4f} | {np.sum(diff > 0)}/{np.sum(diff == 0)}/"
-                  f"{np.sum(diff < 0)} | {p:.2f} |", flush=True)
+                  f"{np.sum(diff < 0)} | {p:.2f} | "
+                  f"{np.sum(trained[new]) / np.sum(trained[old]):.2f} |", flush=True)
 
 
 if __name__ == "__main__":

@@ -6,13 +6,16 @@ trees, iterations, rows) and only the best ``1 / factor`` of each batch go on to
 ``min_resources * factor**k`` (the last one ``max_resources``). Which rung a batch's new
 candidates enter at rotates from batch to batch over Hyperband's brackets (Li et al.,
 2018), so that a ``min_resources`` too small to rank candidates is hedged by brackets
-that start higher; ``n_brackets=1`` is plain successive halving.
+that start higher; ``n_brackets=1`` is plain successive halving. As in Hyperband, a batch
+that starts higher has fewer new candidates (:meth:`Schedule.batch_size`), so that every
+bracket costs about the same; each strategy asks :meth:`Evaluator.batch_size
+<skautosearch._evaluator.Evaluator.batch_size>` how many to propose.
 
 A promoted candidate continues: each fold's model resumes from the previous rung (see
 :mod:`skautosearch._continuation`) instead of being trained again from scratch as in
 scikit-learn's ``HalvingRandomSearchCV``.
 
-The strategies are unchanged: they propose batches and read one score per candidate,
+The strategies propose batches as without budgets and read one score per candidate,
 its mean test score at the highest rung it reached (usually its largest budget: the
 better candidates of a batch have the higher rungs). A batch's top rung runs beside the
 next batch's first rung, so that its few long fits do not leave workers idle; until it
@@ -67,6 +70,21 @@ class Schedule:
         if self.n_brackets is not None:
             n_brackets = min(self.n_brackets, n_brackets)
         return batch % n_brackets
+
+    def batch_size(self, batch, n):
+        """How many new candidates batch number ``batch`` takes when the lowest bracket's
+        batch takes ``n``.
+
+        Hyperband's shares (Li et al., 2018): a bracket that starts ``e`` rungs higher
+        has ``factor**e`` times the budget per candidate and ``e`` fewer rungs, so it
+        gets ``n / factor**e * n_rungs / (n_rungs - e)`` candidates (at least one) and
+        each bracket costs about the same. With rungs 1, 3, 9, 27 and ``n=8``: 8, 4, 2
+        and 1 candidates, about 36 epochs each with continuation, where 8 in every
+        bracket cost 36, 54, 108 and 216.
+        """
+        n_rungs, entry = len(self.rungs), self.entry_rung(batch)
+        share = n / self.factor**entry * n_rungs / (n_rungs - entry)
+        return max(1, min(n, int(np.floor(share + 0.5))))
 
     def n_promoted(self, n_candidates):
         """How many of ``n_candidates`` at a rung go on to the next one (at least one)."""

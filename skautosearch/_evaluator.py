@@ -106,6 +106,24 @@ class Evaluator:
     # (see _successive_halving). benchmarks/bench_budget_parallel.py measures it.
     defer_top_rung = True
 
+    # Whether a batch that starts at a higher rung has fewer candidates, as in Hyperband
+    # ("hyperband", see batch_size), or the strategy's full batch in every bracket
+    # ("equal"). benchmarks/bench_budget_model.py --switch bracket_sizes measures it.
+    bracket_sizes = "hyperband"
+
+    def batch_size(self, n):
+        """How many new candidates the next batch should have; ``n`` is the strategy's
+        full batch (its population's children, ``n_chains``, ``n_points``).
+
+        ``n`` without budgets; in a budgeted search, the share of the next batch's
+        Hyperband bracket (:meth:`skautosearch._budget.Schedule.batch_size`): fewer for
+        a batch that starts at a higher rung, so that every bracket costs about the
+        same.
+        """
+        if self.schedule is None or self.bracket_sizes == "equal":
+            return n
+        return self.schedule.batch_size(self.n_batches, n)
+
     @property
     def remaining(self):
         return self.n_iter - len(self.scores)

@@ -82,7 +82,9 @@ class AnnealingSearchCV(BaseSequentialSearchCV):
     n_iter : int, default=30
         Number of distinct candidates evaluated.
     n_chains : int, default=2
-        Chains advanced together; one step of all chains is one parallel batch.
+        Chains advanced together; one step of all chains is one parallel batch. With
+        budgets, a step whose batch starts at a higher rung moves fewer chains, in
+        turn (see ``n_brackets`` in :class:`~skautosearch.GeneticSearchCV`).
     n_initial_points : int, default=6
         Size of the first batch, a Latin hypercube sample whose best candidates start
         the chains (at least ``n_chains`` are drawn). Starting from the best of a
@@ -300,24 +302,29 @@ refit_time_, multimetric_
         if resample:
             resample_chains(self._score_spread(ev))
         screen = Screen(ev.space)
-        step = 0
+        step, turn = 0, 0
         while not ev.done:
             step += 1
             temperature = self._temperature(step)
+            # Every chain steps, unless a budgeted batch has fewer places (Hyperband's
+            # shares, Evaluator.batch_size): then the chains take turns.
+            n_moving = ev.batch_size(self.n_chains)
+            moving = [(turn + i) % self.n_chains for i in range(n_moving)]
+            turn = (turn + n_moving) % self.n_chains
             if self._adaptive_step:
-                steps = scales
+                steps = scales[moving]
             else:
                 steps = [self.step_scale * max(temperature / self._temperature(0),
-                                               _MIN_STEP_FRACTION)] * self.n_chains
-            proposals = self._propose(ev, current, steps, rng, screen)
-            scores = ev.evaluate(proposals, self._columns(step, chains, temperature))
+                                               _MIN_STEP_FRACTION)] * n_moving
+            proposals = self._propose(ev, [current[c] for c in moving], steps, rng, screen)
+            scores = ev.evaluate(proposals, self._columns(step, moving, temperature))
             # A multi-objective search re-scalarises every score after each batch.
             current_scores = np.array([ev.scores.get(g, -np.inf) for g in current])
             spread = self._score_spread(ev)
-            for c in chains:
-                scales[c] = self._adapt(scales[c], current_scores[c], scores[c])
-                if self._accept(current_scores[c], scores[c], temperature * spread, rng):
-                    current[c], current_scores[c] = proposals[c], scores[c]
+            for c, proposal, score in zip(moving, proposals, scores):
+                scales[c] = self._adapt(scales[c], current_scores[c], score)
+                if self._accept(current_scores[c], score, temperature * spread, rng):
+                    current[c], current_scores[c] = proposal, score
                 improved = current_scores[c] > chain_best[c]
                 chain_best[c] = max(chain_best[c], current_scores[c])
                 stale[c] = 0 if improved else stale[c] + 1

@@ -218,7 +218,8 @@ class BayesianSearchCV(BaseSequentialSearchCV):
         Number of distinct candidates evaluated.
     n_points : int, default=2
         Candidates per batch, hence evaluated in parallel. Results depend on it, never
-        on ``n_jobs``.
+        on ``n_jobs``. With budgets, a batch that starts at a higher rung asks fewer
+        (see ``n_brackets`` in :class:`~skautosearch.GeneticSearchCV`).
     n_initial_points : int, default=6
         Candidates drawn by a Latin hypercube before the surrogate is used.
     surrogate : {"GP", "RF", "ET", "GBRT"}, default="GP"
@@ -391,7 +392,7 @@ refit_time_, multimetric_
         iteration = 0
         while not ev.done:
             opt = optimizers[iteration % len(optimizers)]
-            n = min(self.n_points, ev.remaining)
+            n = min(ev.batch_size(self.n_points), ev.remaining)
             mine = [g for g in initial if g[0] == opt.k]
             if mine:
                 genomes = [initial.pop(initial.index(g)) for g in mine[:n]]

@@ -50,7 +50,9 @@ class GeneticSearchCV(BaseSequentialSearchCV):
         :class:`~sklearn.model_selection.RandomizedSearchCV`.
     population_size : int, default=10
         Candidates per generation, hence per parallel batch. Match it to a multiple of
-        your workers; results depend on it, never on ``n_jobs``.
+        your workers; results depend on it, never on ``n_jobs``. With budgets, a
+        generation whose batch starts at a higher rung has fewer children (see
+        ``n_brackets``).
     crossover_probability : float, default=0.8
         Probability that two parents are recombined (uniform crossover).
     mutation_probability : float, default=0.5
@@ -136,7 +138,13 @@ class GeneticSearchCV(BaseSequentialSearchCV):
         The batches' new candidates start at the lowest rung in the first batch, one
         rung higher in the next, and so on over this many Hyperband brackets, so that a
         ``min_resources`` too small to rank candidates is hedged; ``None`` uses every
-        bracket, ``1`` is plain successive halving.
+        bracket, ``1`` is plain successive halving. As in Hyperband, a batch that starts
+        higher has fewer new candidates, so that each bracket costs about the same:
+        with rungs 1, 3, 9, 27, a full batch from the lowest rung, about 4/9 of it from
+        the second, 2/9 from the third, 4/27 from the top (at least one). A generation
+        with fewer children keeps the best of the previous population in its places;
+        an annealing step with fewer places moves the chains in turn; a Bayesian
+        batch asks fewer points.
 
     Attributes
     ----------
@@ -292,14 +300,13 @@ refit_time_, multimetric_
         generation = 0
         while not ev.done:
             generation += 1
-            n_children = self.population_size - self.elitism
+            n_children = ev.batch_size(self.population_size - self.elitism)
             children = self._breed(ev, population, scores, rng,
                                    n_children * self.screening)
             children = screen.pick(ev.model_scores, children, n_children)
             child_scores = ev.evaluate(children, {"generation": [generation] * len(children)})
-            population = self._elites(ev) + children
-            scores = np.concatenate([[ev.scores[g] for g in population[: -len(children)]],
-                                     child_scores])
+            population, scores = self._next_population(ev, population, scores, children,
+                                                       child_scores)
 
     def _search_pareto(self, ev, rng):
         """NSGA-II (Deb et al., 2002): parents and children compete for the next population.
@@ -316,9 +323,26 @@ refit_time_, multimetric_
             population = ranked
             # Tournaments compare positions in that order: lower is better.
             fitness = -np.arange(len(ranked), dtype=float)
-            children = self._breed(ev, ranked, fitness, rng, self.population_size)
+            children = self._breed(ev, ranked, fitness, rng,
+                                   ev.batch_size(self.population_size))
             ev.evaluate(children, {"generation": [generation] * len(children)})
             population = ev.nsga_order(population + children)[: self.population_size]
+
+    def _next_population(self, ev, population, scores, children, child_scores):
+        """The elites, then the children; the best of the old population fill the rest.
+
+        A full generation (``population_size - elitism`` children) replaces everyone but
+        the elites. A budgeted search's batches that start at a higher rung have fewer
+        children (Hyperband's shares, :meth:`Evaluator.batch_size`): the old
+        population's best then keep their places, a steady-state step.
+        """
+        elites = self._elites(ev)
+        n_kept = self.population_size - len(elites) - len(children)
+        order = np.argsort(-np.where(np.isnan(scores), -np.inf, scores), kind="stable")
+        kept = [i for i in order if population[i] not in elites][: max(n_kept, 0)]
+        return (elites + [population[i] for i in kept] + children,
+                np.concatenate([[ev.scores[g] for g in elites], scores[kept],
+                                child_scores]))
 
     def _elites(self, ev):
         ranked = sorted(ev.scores, key=ev.scores.get, reverse=True)

@@ -60,6 +60,15 @@ def test_brackets_rotate_the_entry_rung():
     assert {single.entry_rung(b) for b in range(6)} == {0}
 
 
+def test_higher_brackets_get_hyperband_s_smaller_shares():
+    schedule = Schedule("epochs", 1, 27, 3)  # rungs 1, 3, 9, 27
+    assert [schedule.batch_size(b, 8) for b in range(5)] == [8, 4, 2, 1, 8]
+    assert [schedule.batch_size(b, 9) for b in range(4)] == [9, 4, 2, 1]
+    assert [schedule.batch_size(b, 1) for b in range(4)] == [1, 1, 1, 1]
+    single = Schedule("epochs", 1, 27, 3, n_brackets=1)
+    assert {single.batch_size(b, 8) for b in range(4)} == {8}
+
+
 def test_failures_are_never_promoted():
     assert promoted([0.5, -np.inf, 0.9, np.nan, 0.7], 3) == [2, 4, 0]
     assert promoted([-np.inf, np.nan], 1) == []
@@ -172,7 +181,7 @@ def test_n_samples_budgets_fit_on_growing_nested_subsets():
 
 
 def test_budgets_do_not_depend_on_n_jobs():
-    kwargs = dict(n_iter=9, population_size=9, cv=CV, random_state=0,
+    kwargs = dict(n_iter=20, population_size=9, cv=CV, random_state=0,
                   resource="n_estimators", min_resources=2, max_resources=18)
     one = GeneticSearchCV(RandomForestClassifier(random_state=0), FOREST_SPACE, n_jobs=1,
                           **kwargs).fit(X, y)
@@ -246,7 +255,7 @@ def test_fold_models_are_deleted_when_the_search_ends(tmp_path):
 
 def test_a_budgeted_search_resumes_from_its_journal(tmp_path):
     path = tmp_path / "journal.jsonl"
-    kwargs = dict(n_iter=9, population_size=9, cv=CV, random_state=0,
+    kwargs = dict(n_iter=20, population_size=9, cv=CV, random_state=0,
                   resource="n_estimators", min_resources=2, max_resources=18)
     first = GeneticSearchCV(RandomForestClassifier(random_state=0), FOREST_SPACE,
                             checkpoint=path, **kwargs).fit(X, y)
@@ -266,6 +275,55 @@ def test_hyperband_brackets_start_later_batches_higher():
         rows = res["batch"] == batch
         assert (res["bracket"][rows] == entry).all()
         assert res["iter"][rows].min() == entry
+
+
+def _new_per_batch(search):
+    """How many new candidates each batch had (rows at the rung their batch entered)."""
+    res = search.cv_results_
+    entered = res["iter"] == res["bracket"]
+    return [int(np.sum(entered & (res["batch"] == b))) for b in range(res["batch"].max() + 1)]
+
+
+@pytest.mark.parametrize("name, full", [("genetic", 7), ("annealing", 3), ("bayes", 3)])
+def test_each_strategy_s_batches_take_their_bracket_s_share(name, full):
+    # Rungs 2, 6, 18: a full batch from the lowest rung, 1/2 of it from the middle one,
+    # 1/3 from the top (at least one); the first batch is the initial sample.
+    search = make(name, RandomForestClassifier(random_state=0), FOREST_SPACE, n_iter=27,
+                  cv=CV, random_state=0, resource="n_estimators", min_resources=2,
+                  max_resources=18).fit(X, y)
+    schedule = Schedule("n_estimators", 2, 18, 3)
+    sizes = _new_per_batch(search)
+    assert sizes[1:-1] == [schedule.batch_size(b, full) for b in range(1, len(sizes) - 1)]
+    assert sizes[1:4] == {7: [4, 2, 7], 3: [2, 1, 3]}[full]
+    assert sum(sizes) == 27  # the last batch is cut to n_iter
+    if name == "annealing":  # the chains take turns
+        res = search.cv_results_
+        entered = res["iter"] == res["bracket"]
+        assert [list(res["chain"][entered & (res["batch"] == b)]) for b in (1, 2, 3)] == [
+            [0, 1], [2], [0, 1, 2]]
+
+
+def test_equal_bracket_sizes_can_be_switched_back(monkeypatch):
+    monkeypatch.setattr(Evaluator, "bracket_sizes", "equal")
+    search = make("bayes", RandomForestClassifier(random_state=0), FOREST_SPACE, n_iter=9,
+                  cv=CV, random_state=0, resource="n_estimators", min_resources=2,
+                  max_resources=18).fit(X, y)
+    assert _new_per_batch(search) == [3, 3, 3]
+
+
+def test_a_genetic_step_with_few_children_keeps_the_population_s_size():
+    from types import SimpleNamespace
+
+    search = GeneticSearchCV(SVC(), {"C": Real(1, 2)}, population_size=5, elitism=1)
+    ev = SimpleNamespace(scores={"a": 0.9, "b": 0.5, "c": 0.7, "d": 0.1, "e": 0.3, "x": 0.2})
+    population, scores = search._next_population(
+        ev, ["a", "b", "c", "d", "e"], np.array([0.9, 0.5, 0.7, 0.1, 0.3]), ["x"],
+        np.array([0.2]))
+    assert population == ["a", "c", "b", "e", "x"]  # elite, old best, the child
+    np.testing.assert_array_equal(scores, [0.9, 0.7, 0.5, 0.3, 0.2])
+    full, _ = search._next_population(ev, ["a", "b", "c", "d", "e"], np.zeros(5),
+                                      ["v", "w", "x", "y"], np.zeros(4))
+    assert full == ["a", "v", "w", "x", "y"]  # a full generation: elites and children
 
 
 @pytest.mark.parametrize("kwargs, match", [

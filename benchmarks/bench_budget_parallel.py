@@ -18,6 +18,9 @@ per seed and strategy
 Time it alone on the machine (2 cores here: ``--n-jobs 2``)::
 
     python benchmarks/bench_budget_parallel.py --seeds 2 --n-jobs 2
+
+``--n-brackets 0`` rotates over all Hyperband brackets, whose batches shrink as they start
+higher (``Evaluator.batch_size``), so that their rungs are smaller still.
 """
 
 import argparse
@@ -48,7 +51,7 @@ def run_search(name, variant, seed, data, args):
                                     n_jobs=args.n_jobs, refit=False, random_state=seed)
     else:
         Evaluator.defer_top_rung = VARIANTS[variant]
-        cfg = argparse.Namespace(max_epochs=args.max_epochs, n_brackets=1)
+        cfg = argparse.Namespace(max_epochs=args.max_epochs, n_brackets=args.n_brackets)
         cls, batch = bb.strategy(name, cfg, args.batch_size)
         search = cls(est, bb.ours_space(task), n_iter=args.n_iter, **batch,
                      **bb.budget_kwargs(cfg), cv=cv, n_jobs=args.n_jobs, refit=False,
@@ -73,11 +76,14 @@ def main():
     parser.add_argument("--batch-size", type=int, default=8)
     parser.add_argument("--full-n-iter", type=int, default=12)
     parser.add_argument("--max-epochs", type=int, default=27)
+    parser.add_argument("--n-brackets", type=int, default=1,
+                        help="Hyperband brackets of the budgeted searches (0: all)")
     parser.add_argument("--out", default=None, help="write the records as JSON here")
     args = parser.parse_args()
     task = bb.Digits()
     print(f"# bench_budget_parallel: n_jobs={args.n_jobs}, cv=3, {args.n_iter} configurations "
-          f"in batches of {args.batch_size}; load {os.getloadavg()[0]:.1f}", flush=True)
+          f"in batches of {args.batch_size}, n_brackets={args.n_brackets or 'all'}; "
+          f"load {os.getloadavg()[0]:.1f}", flush=True)
     records = []
     for seed in args.seeds:
         data = bb.prepare(task, seed)

@@ -329,7 +329,7 @@ refit_time_, multimetric_
             population = ev.nsga_order(population + children)[: self.population_size]
 
     def _next_population(self, ev, population, scores, children, child_scores):
-        """The elites, then the children; the best of the old population fill the rest.
+        """The next population: the elites, the old population's best, the children.
 
         A full generation (``population_size - elitism`` children) replaces everyone but
         the elites. A budgeted search's batches that start at a higher rung have fewer

@@ -29,8 +29,9 @@ Methods (``--methods``, a comma list; the groups ``budget``, ``full``, ``eqtime`
                       all brackets), objective val_accuracy (skipped if keras_tuner is
                       not importable: it needs ``keras-tuner`` and ``tensorboard``).
     <s>_budget        GeneticSearchCV / AnnealingSearchCV / BayesianSearchCV with
-                      resource="epochs", min_resources=1, max_resources=27, factor=3,
-                      n_brackets=1 (``--n-brackets``), n_iter=27 in batches of 9.
+                      resource="epochs", min_resources=1 (``--min-resources``),
+                      max_resources=27, factor=3, n_brackets=1 (``--n-brackets``),
+                      n_iter=27 in batches of 9.
     <s>_full          the same strategy without resource: n_iter=12 candidates x 27
                       epochs, its default batches (genetic population 6).
     <s>_budget_eqtime the budgeted strategy with ``max_time`` = the wall time its own
@@ -343,8 +344,8 @@ def common(cfg, data):
 
 
 def budget_kwargs(cfg):
-    return dict(resource="epochs", min_resources=1, max_resources=cfg.max_epochs, factor=3,
-                n_brackets=cfg.n_brackets or None)
+    return dict(resource="epochs", min_resources=getattr(cfg, "min_resources", 1),
+                max_resources=cfg.max_epochs, factor=3, n_brackets=cfg.n_brackets or None)
 
 
 def strategy(name, cfg, batch):
@@ -629,6 +630,8 @@ def main(argv=None):
                         help="configurations of the <s>_budget_small searches")
     parser.add_argument("--small-batch-size", type=int, default=6)
     parser.add_argument("--n-brackets", type=int, default=1, help="0: all brackets")
+    parser.add_argument("--min-resources", type=int, default=1,
+                        help="the budgeted searches' first rung, in epochs")
     parser.add_argument("--bracket-sizes", choices=["hyperband", "equal"],
                         default="hyperband",
                         help="batches that start at a higher rung take Hyperband's smaller "

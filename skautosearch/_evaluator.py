@@ -154,7 +154,17 @@ class Evaluator:
             improved = self._run_batch(new, genomes, more_results)
         results = self.trials.results() if new and self.stopping.callbacks else None
         self.stopping.after_batch(len(self.scores), bool(new), improved, results)
-        return np.array([self.scores.get(g, np.nan) for g in genomes])
+        return self.scores_of(genomes)
+
+    def scores_of(self, genomes):
+        """The guiding scores in memory of ``genomes`` (``nan`` for those never evaluated).
+
+        In a budgeted search a batch's deferred top rung runs during the next batch, so
+        the scores :meth:`evaluate` returned for its candidates (those of the rung below)
+        go stale then: a strategy that keeps scores from batch to batch reads them here
+        again.
+        """
+        return np.array([self.scores.get(self.space.canonical(g), np.nan) for g in genomes])
 
     def _run_batch(self, rows, genomes, more_results):
         """Fit the genomes at ``rows``; return whether the search improved."""

@@ -305,7 +305,10 @@ refit_time_, multimetric_
                                    n_children * self.screening)
             children = screen.pick(ev.model_scores, children, n_children)
             child_scores = ev.evaluate(children, {"generation": [generation] * len(children)})
-            population, scores = self._next_population(ev, population, scores, children,
+            # The previous generation's deferred top rung ran beside the children: read
+            # the population's scores again.
+            population, scores = self._next_population(ev, population,
+                                                       ev.scores_of(population), children,
                                                        child_scores)
 
     def _search_pareto(self, ev, rng):

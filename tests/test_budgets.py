@@ -397,3 +397,23 @@ def test_the_progress_bar_of_a_budgeted_search_counts_resource_units():
     bar.close()
     assert bar.n_fits_ == search.cv_results_["resources_trained"].sum()
     assert "n_estimators" in out.getvalue()
+
+
+def test_the_genetic_search_breeds_from_its_population_s_current_scores(monkeypatch):
+    # A generation's top rung is deferred and runs beside the next generation's
+    # children. A generation with Hyperband's smaller share of children keeps some of
+    # the old population, whose scores must then be those of the top rung.
+    seen = []  # (population, the scores it was bred from, the evaluator's scores then)
+    breed = GeneticSearchCV._breed
+
+    def spy(self, ev, population, scores, rng, n_children):
+        seen.append((list(population), np.array(scores), ev.scores_of(population)))
+        return breed(self, ev, population, scores, rng, n_children)
+
+    monkeypatch.setattr(GeneticSearchCV, "_breed", spy)
+    GeneticSearchCV(RandomForestClassifier(random_state=0), FOREST_SPACE, n_iter=30,
+                    population_size=9, elitism=1, cv=CV, random_state=0,
+                    resource="n_estimators", min_resources=2, max_resources=18).fit(X, y)
+    assert len(seen) >= 3
+    for _, bred_from, current in seen:
+        np.testing.assert_array_equal(bred_from, current)

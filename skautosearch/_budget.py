@@ -172,7 +172,8 @@ def fit_and_score_at_budget(estimator, X, y, *, step, scorer, train, test, param
     from sklearn.base import clone
 
     from ._continuation import fit_to_budget
-    from ._sklearn_private import _check_method_params, _MultimetricScorer, _safe_split, _score
+    from ._dispatch import error_scores
+    from ._sklearn_private import _check_method_params, _safe_split, _score
 
     estimator = clone(estimator).set_params(**clone(parameters, safe=False))
     fit_params = _check_method_params(X, params=fit_params, indices=train)
@@ -187,8 +188,7 @@ def fit_and_score_at_budget(estimator, X, y, *, step, scorer, train, test, param
     except Exception:
         if error_score == "raise":
             raise
-        if isinstance(scorer, _MultimetricScorer):
-            error_score = {name: error_score for name in scorer._scorers}
+        error_score = error_scores(scorer, error_score)
         result.update(fit_error=format_exc(), test_scores=error_score,
                       fit_time=time.time() - start, score_time=0.0, trained=0)
         if return_train_score:

@@ -112,7 +112,7 @@ def _run_task(task_id, estimator, X, y, task, fit_kwargs, timeout, tombstones, c
         message = f"non-finite test score {out['test_scores']!r}"
         if raise_errors:
             raise ValueError(f"Candidate {task.parameters!r} got a {message}.")
-        out["test_scores"] = _error_scores(fit_kwargs)
+        out["test_scores"] = error_scores(fit_kwargs["scorer"], fit_kwargs["error_score"])
         out["failure_reason"] = message
     if costs and "costs" not in out:
         fitted = out.pop("estimator")
@@ -145,17 +145,16 @@ def _fit(estimator, X, y, task, fit_kwargs, return_estimator, callbacks):
     )
 
 
-def _error_scores(fit_kwargs):
-    """``error_score`` shaped like the scorer's output (a dict for several metrics)."""
-    error_score = fit_kwargs["error_score"]
-    if isinstance(fit_kwargs["scorer"], _MultimetricScorer):
-        return {name: error_score for name in fit_kwargs["scorer"]._scorers}
+def error_scores(scorer, error_score):
+    """``error_score`` shaped like ``scorer``'s output (a dict for several metrics)."""
+    if isinstance(scorer, _MultimetricScorer):
+        return {name: error_score for name in scorer._scorers}
     return error_score
 
 
 def _failed(task, fit_kwargs, reason, fit_time, costs):
     """The ``out`` of a failed fit, shaped as scikit-learn's, with ``reason`` as error."""
-    scores = _error_scores(fit_kwargs)
+    scores = error_scores(fit_kwargs["scorer"], fit_kwargs["error_score"])
     failed = {
         "fit_error": reason,
         "test_scores": scores,

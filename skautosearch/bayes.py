@@ -407,9 +407,9 @@ refit_time_, multimetric_
                 genomes = self._ask(ev, opt, n, rng, knows_all=not one_rung)
             scores = ev.evaluate(genomes, {"iteration": [iteration] * len(genomes)})
             worst = _worst(ev.scores.values())
-            if len(ev.objectives) > 1:
-                # The scalarisation changed with this batch: restate the earlier points.
-                opt.restate([ev.scores.get(g, -np.inf) for g in opt.told], worst)
+            # Earlier points' scores may have changed with this batch: a scalarisation
+            # drawn anew, or a budgeted batch's deferred top rung that ran beside it.
+            opt.restate([ev.scores.get(g, -np.inf) for g in opt.told], worst)
             opt.tell(genomes, scores, worst)
             iteration += 1
 

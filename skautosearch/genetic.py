@@ -12,6 +12,11 @@ from ._sklearn_private import Interval
 _NOVELTY_TRIES = 10
 
 
+def _fitness(scores):
+    """``scores`` as selection ranks them: ``nan`` (failed, unscored) below everything."""
+    return np.where(np.isnan(scores), -np.inf, scores)
+
+
 def _tournament(population, scores, size, rng):
     """Index of the best of ``size`` individuals drawn at random (ties: the first)."""
     entrants = rng.choice(len(population), size=min(size, len(population)), replace=False)
@@ -341,7 +346,7 @@ refit_time_, multimetric_
         """
         elites = self._elites(ev)
         n_kept = self.population_size - len(elites) - len(children)
-        order = np.argsort(-np.where(np.isnan(scores), -np.inf, scores), kind="stable")
+        order = np.argsort(-_fitness(scores), kind="stable")
         kept = [i for i in order if population[i] not in elites][: max(n_kept, 0)]
         return (elites + [population[i] for i in kept] + children,
                 np.concatenate([[ev.scores[g] for g in elites], scores[kept],
@@ -352,7 +357,7 @@ refit_time_, multimetric_
         return ranked[: self.elitism]
 
     def _breed(self, ev, population, scores, rng, n_children):
-        scores = np.where(np.isnan(scores), -np.inf, scores)
+        scores = _fitness(scores)
         children = []
         while len(children) < n_children:
             first = population[_tournament(population, scores, self.tournament_size, rng)]

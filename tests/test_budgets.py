@@ -417,3 +417,25 @@ def test_the_genetic_search_breeds_from_its_population_s_current_scores(monkeypa
     assert len(seen) >= 3
     for _, bred_from, current in seen:
         np.testing.assert_array_equal(bred_from, current)
+
+
+def test_the_bayesian_surrogate_learns_the_deferred_top_rung_s_scores(monkeypatch):
+    from skautosearch.bayes import _SubspaceOptimizer
+
+    evaluators, told = [], []  # what the optimiser holds after each tell, and ev's memory
+    evaluate, tell = Evaluator.evaluate, _SubspaceOptimizer.tell
+    monkeypatch.setattr(Evaluator, "evaluate", lambda self, *args: (
+        evaluators.append(self), evaluate(self, *args))[1])
+
+    def spy(self, genomes, scores, worst):
+        tell(self, genomes, scores, worst)
+        memory = evaluators[0].scores
+        told.append((list(self.scores), [memory.get(g, -np.inf) for g in self.told]))
+
+    monkeypatch.setattr(_SubspaceOptimizer, "tell", spy)
+    make("bayes", RandomForestClassifier(random_state=0), FOREST_SPACE, n_iter=21, cv=CV,
+         random_state=0, resource="n_estimators", min_resources=2, max_resources=18,
+         n_brackets=1).fit(X, y)
+    assert len(told) >= 3
+    for scores, memory in told:
+        np.testing.assert_array_equal(np.nan_to_num(scores, nan=-np.inf), memory)

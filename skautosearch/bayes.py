@@ -394,6 +394,7 @@ refit_time_, multimetric_
             opt = optimizers[iteration % len(optimizers)]
             n = min(ev.batch_size(self.n_points), ev.remaining)
             mine = [g for g in initial if g[0] == opt.k]
+            one_rung = False
             if mine:
                 genomes = [initial.pop(initial.index(g)) for g in mine[:n]]
             else:
@@ -407,9 +408,10 @@ refit_time_, multimetric_
                 genomes = self._ask(ev, opt, n, rng, knows_all=not one_rung)
             scores = ev.evaluate(genomes, {"iteration": [iteration] * len(genomes)})
             worst = _worst(ev.scores.values())
-            # Earlier points' scores may have changed with this batch: a scalarisation
-            # drawn anew, or a budgeted batch's deferred top rung that ran beside it.
-            opt.restate([ev.scores.get(g, -np.inf) for g in opt.told], worst)
+            if not one_rung:  # (a surrogate told one rung is told afresh before asking)
+                # Earlier points' scores may have changed with this batch: a
+                # scalarisation drawn anew, or a deferred top rung that ran beside it.
+                opt.restate([ev.scores.get(g, -np.inf) for g in opt.told], worst)
             opt.tell(genomes, scores, worst)
             iteration += 1
 

@@ -411,7 +411,7 @@ refit_time_, multimetric_
             if not one_rung:  # (a surrogate told one rung is told afresh before asking)
                 # Earlier points' scores may have changed with this batch: a
                 # scalarisation drawn anew, or a deferred top rung that ran beside it.
-                opt.restate([ev.scores.get(g, -np.inf) for g in opt.told], worst)
+                opt.restate(ev.scores_of(opt.told), worst)
             opt.tell(genomes, scores, worst)
             iteration += 1
 

@@ -342,15 +342,18 @@ refit_time_, multimetric_
         A full generation (``population_size - elitism`` children) replaces everyone but
         the elites. A budgeted search's batches that start at a higher rung have fewer
         children (Hyperband's shares, :meth:`Evaluator.batch_size`): the old
-        population's best then keep their places, a steady-state step.
+        population's best then keep their places, a steady-state step. A child that is
+        already one of the elites takes one place, not two: its place goes to the old
+        population's best.
         """
         elites = self._elites(ev)
-        n_kept = self.population_size - len(elites) - len(children)
+        newcomers = [i for i, child in enumerate(children) if child not in elites]
+        n_kept = self.population_size - len(elites) - len(newcomers)
         order = np.argsort(-_fitness(scores), kind="stable")
         kept = [i for i in order if population[i] not in elites][: max(n_kept, 0)]
-        return (elites + [population[i] for i in kept] + children,
+        return (elites + [population[i] for i in kept] + [children[i] for i in newcomers],
                 np.concatenate([[ev.scores[g] for g in elites], scores[kept],
-                                child_scores]))
+                                child_scores[newcomers]]))
 
     def _elites(self, ev):
         ranked = sorted(ev.scores, key=ev.scores.get, reverse=True)

@@ -324,6 +324,14 @@ def test_a_genetic_step_with_few_children_keeps_the_population_s_size():
     full, _ = search._next_population(ev, ["a", "b", "c", "d", "e"], np.zeros(5),
                                       ["v", "w", "x", "y"], np.zeros(4))
     assert full == ["a", "v", "w", "x", "y"]  # a full generation: elites and children
+    # A child that is now the best is an elite: one place, the old population's best
+    # gets the other.
+    ev.scores["v"] = 1.0
+    full, full_scores = search._next_population(
+        ev, ["a", "b", "c", "d", "e"], np.array([0.9, 0.5, 0.7, 0.1, 0.3]),
+        ["v", "w", "x", "y"], np.array([1.0, 0.0, 0.2, 0.0]))
+    assert full == ["v", "a", "w", "x", "y"]
+    np.testing.assert_array_equal(full_scores, [1.0, 0.9, 0.0, 0.2, 0.0])
 
 
 @pytest.mark.parametrize("kwargs, match", [

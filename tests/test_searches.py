@@ -42,6 +42,23 @@ def make(name, estimator=None, space=None, **kwargs):
     return cls(estimator if estimator is not None else SVC(), space or SVC_SPACE, **params)
 
 
+
+def test_every_genetic_generation_holds_population_size_distinct_candidates(monkeypatch):
+    # Pre-screened children often become the elites at once; they must not then take
+    # two places in the population they are bred from.
+    populations = []
+    breed = GeneticSearchCV._breed
+
+    def spy(self, ev, population, scores, rng, n_children):
+        populations.append(list(population))
+        return breed(self, ev, population, scores, rng, n_children)
+
+    monkeypatch.setattr(GeneticSearchCV, "_breed", spy)
+    make("genetic", n_iter=40, population_size=6).fit(X, y)
+    assert len(populations) >= 6
+    for population in populations:
+        assert len(population) == len(set(population)) == 6
+
 def rows(search):
     res = search.cv_results_
     return [(p, res["mean_test_score"][i]) for i, p in enumerate(res["params"])]

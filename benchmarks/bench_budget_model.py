@@ -24,6 +24,10 @@ its wall time is bench_budget_parallel.py's). ``--switch bracket_sizes`` compare
 that shrink in the higher Hyperband brackets (Hyperband's shares, ``Evaluator.batch_size``)
 with batches of the strategy's full size in every bracket; at the same ``n_iter`` the two
 train different amounts, so the table reports each arm's resource units trained too.
+``--switch genetic_parents --strategies genetic`` compares the genetic search's parents
+drawn from its population (scores at the highest rung each reached) with DEHB's selection
+within a budget: the best candidates at the rung the children start at
+(``GeneticSearchCV._parent_rung``).
 
 Tasks (each its own kind of space and folds):
 
@@ -84,12 +88,17 @@ def _set_bracket_sizes(variant):
     Evaluator.bracket_sizes = variant
 
 
+def _set_genetic_parents(variant):
+    GeneticSearchCV._parent_rung = variant
+
+
 # --switch: the two variants compared (the default first) and how to set one.
 SWITCHES = {
     "model_rung": (("reached", "highest"), _set_model_rung),
     "annealing_resample": (("never", "budgeted"), _set_annealing_resample),
     "defer_top_rung": (("deferred", "alone"), _set_defer_top_rung),
     "bracket_sizes": (("hyperband", "equal"), _set_bracket_sizes),
+    "genetic_parents": (("population", "entry"), _set_genetic_parents),
 }
 
 

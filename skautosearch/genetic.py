@@ -287,6 +287,12 @@ refit_time_, multimetric_
     # integer-heavy forest, so they are not the default).
     _blend = 0.0  # BLX-alpha of the crossover's numeric genes (0: swap only)
     _numeric_mutation = "some"  # "all": every numeric gene of a child moves; "some": each
+    # Which scores a budgeted search's parents are selected by: "population", the
+    # population's, each at the highest rung its candidate reached; or "entry", as DEHB
+    # selects within a budget (Awad et al., 2021), the best candidates at the rung the
+    # children start at (see _parents). benchmarks/bench_budget_model.py --switch
+    # genetic_parents: "entry" helped on one task of three, so it is off (RESULTS.md).
+    _parent_rung = "population"
 
     def _check_strategy_params(self):
         several_objectives = self.objectives is not None and len(self.objectives) > 1
@@ -306,7 +312,8 @@ refit_time_, multimetric_
         while not ev.done:
             generation += 1
             n_children = ev.batch_size(self.population_size - self.elitism)
-            children = self._breed(ev, population, scores, rng,
+            parents, parent_scores = self._parents(ev, population, scores)
+            children = self._breed(ev, parents, parent_scores, rng,
                                    n_children * self.screening)
             children = screen.pick(ev.model_scores, children, n_children)
             child_scores = ev.evaluate(children, {"generation": [generation] * len(children)})
@@ -354,6 +361,26 @@ refit_time_, multimetric_
         return (elites + [population[i] for i in kept] + [children[i] for i in newcomers],
                 np.concatenate([[ev.scores[g] for g in elites], scores[kept],
                                 child_scores[newcomers]]))
+
+    def _parents(self, ev, population, scores):
+        """Who the next children are bred from, with the fitness selection compares.
+
+        The population and its scores, unless the search is budgeted and
+        :attr:`_parent_rung` is ``"entry"``: then, as DEHB selects within a budget, the
+        candidates trained to the rung this batch's children start at, best first by
+        their scores there, padded with the population's best to ``population_size``
+        (DEHB pads a small sub-population from its global one); the fitness is their
+        rank in that order.
+        """
+        if ev.schedule is None or self._parent_rung != "entry":
+            return population, scores
+        rung = ev.schedule.entry_rung(ev.n_batches)
+        at_rung = {g: r[rung] for g, r in ev.rung_scores.items() if rung in r}
+        ranked = sorted(at_rung, key=lambda g: -_fitness(np.array(at_rung[g])))
+        padding = [population[i] for i in np.argsort(-_fitness(scores), kind="stable")
+                   if population[i] not in at_rung]
+        parents = (ranked + padding)[: self.population_size]
+        return parents, -np.arange(len(parents), dtype=float)
 
     def _elites(self, ev):
         ranked = sorted(ev.scores, key=ev.scores.get, reverse=True)

@@ -97,6 +97,33 @@ def test_bohb_s_rule_picks_the_highest_rung_with_enough_candidates():
     assert few.model_scores is few.scores  # no rung has enough yet
 
 
+
+def test_dehb_s_rule_breeds_from_the_best_at_the_children_s_entry_rung():
+    space = SearchSpace(FOREST_SPACE)
+    ev = Evaluator(space, trials=None, stopping=None, n_iter=9,
+                   schedule=Schedule("n_estimators", 2, 18, 3))  # rungs 2, 6, 18
+    a, b, c, d, e = space.sample(5, np.random.default_rng(0))
+    ev.rung_scores = {a: {0: 0.5}, b: {0: 0.6, 1: 0.7}, c: {0: 0.7, 1: 0.6, 2: 0.9},
+                      d: {1: 0.75}, e: {0: np.nan}}
+    ev.scores = {g: r[max(r)] for g, r in ev.rung_scores.items()}
+    search = GeneticSearchCV(RandomForestClassifier(), FOREST_SPACE, population_size=4,
+                             tournament_size=2)
+    population = [a, b, c, e]
+    scores = ev.scores_of(population)
+    # By default the population, each at the highest rung it reached.
+    assert search._parents(ev, population, scores)[0] is population
+    search._parent_rung = "entry"
+    ev.n_batches = 1  # this batch's children start at rung 1
+    parents, fitness = search._parents(ev, population, scores)
+    # Rung 1's candidates by their rung-1 scores (c is first by its rung-2 score), then
+    # the population's best of the others, up to population_size.
+    assert parents == [d, b, c, a]
+    assert list(fitness) == [0, -1, -2, -3]
+    ev.n_batches = 0  # rung 0: every candidate but d was trained there; a failure last
+    assert search._parents(ev, population, scores)[0] == [c, b, a, e]
+    ev.schedule = None  # no budgets: the rule does not apply
+    assert search._parents(ev, population, scores)[0] is population
+
 def test_with_bohb_s_rule_the_bayesian_surrogate_is_told_one_rung(monkeypatch):
     from skautosearch.bayes import _SubspaceOptimizer
 

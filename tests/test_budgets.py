@@ -97,7 +97,6 @@ def test_bohb_s_rule_picks_the_highest_rung_with_enough_candidates():
     assert few.model_scores is few.scores  # no rung has enough yet
 
 
-
 def test_dehb_s_rule_breeds_from_the_best_at_the_children_s_entry_rung():
     space = SearchSpace(FOREST_SPACE)
     ev = Evaluator(space, trials=None, stopping=None, n_iter=9,
@@ -115,14 +114,15 @@ def test_dehb_s_rule_breeds_from_the_best_at_the_children_s_entry_rung():
     search._parent_rung = "entry"
     ev.n_batches = 1  # this batch's children start at rung 1
     parents, fitness = search._parents(ev, population, scores)
-    # Rung 1's candidates by their rung-1 scores (c is first by its rung-2 score), then
-    # the population's best of the others, up to population_size.
+    # Rung 1's candidates by their rung-1 scores (c, the population's best by its rung-2
+    # score, is last of them), then the population's best of the others.
     assert parents == [d, b, c, a]
     assert list(fitness) == [0, -1, -2, -3]
     ev.n_batches = 0  # rung 0: every candidate but d was trained there; a failure last
     assert search._parents(ev, population, scores)[0] == [c, b, a, e]
     ev.schedule = None  # no budgets: the rule does not apply
     assert search._parents(ev, population, scores)[0] is population
+
 
 def test_with_bohb_s_rule_the_bayesian_surrogate_is_told_one_rung(monkeypatch):
     from skautosearch.bayes import _SubspaceOptimizer

@@ -42,23 +42,6 @@ def make(name, estimator=None, space=None, **kwargs):
     return cls(estimator if estimator is not None else SVC(), space or SVC_SPACE, **params)
 
 
-
-def test_every_genetic_generation_holds_population_size_distinct_candidates(monkeypatch):
-    # Pre-screened children often become the elites at once; they must not then take
-    # two places in the population they are bred from.
-    populations = []
-    breed = GeneticSearchCV._breed
-
-    def spy(self, ev, population, scores, rng, n_children):
-        populations.append(list(population))
-        return breed(self, ev, population, scores, rng, n_children)
-
-    monkeypatch.setattr(GeneticSearchCV, "_breed", spy)
-    make("genetic", n_iter=40, population_size=6).fit(X, y)
-    assert len(populations) >= 6
-    for population in populations:
-        assert len(population) == len(set(population)) == 6
-
 def rows(search):
     res = search.cv_results_
     return [(p, res["mean_test_score"][i]) for i, p in enumerate(res["params"])]
@@ -450,3 +433,20 @@ def test_a_candidate_never_inherits_parameters_of_another_sub_space(name):
     make(name, TwoParams(), [{"a": [1, 2]}, {"b": [1, 2]}], n_iter=4).fit(X, y)
     assert len(TwoParams.received) == 4 * 3 + 1
     assert all((a is None) != (b is None) for a, b in TwoParams.received)
+
+
+def test_every_genetic_generation_holds_population_size_distinct_candidates(monkeypatch):
+    # Pre-screened children often become the elites at once; they must not then take
+    # two places in the population they are bred from.
+    populations = []
+    breed = GeneticSearchCV._breed
+
+    def spy(self, ev, population, scores, rng, n_children):
+        populations.append(list(population))
+        return breed(self, ev, population, scores, rng, n_children)
+
+    monkeypatch.setattr(GeneticSearchCV, "_breed", spy)
+    make("genetic", n_iter=40, population_size=6).fit(X, y)
+    assert len(populations) >= 6
+    for population in populations:
+        assert len(population) == len(set(population)) == 6

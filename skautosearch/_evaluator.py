@@ -97,10 +97,14 @@ class Evaluator:
             return self.scores
         min_points = max(len(params) for params in self.space.subspaces) + 1
         for rung in reversed(range(len(self.schedule.rungs))):
-            at_rung = {g: r[rung] for g, r in self.rung_scores.items() if rung in r}
+            at_rung = self.scores_at(rung)
             if sum(np.isfinite(s) for s in at_rung.values()) >= min_points:
                 return at_rung
         return self.scores
+
+    def scores_at(self, rung):
+        """The scores at ``rung`` of the candidates trained to it, in a budgeted search."""
+        return {g: r[rung] for g, r in self.rung_scores.items() if rung in r}
 
     # Whether a budgeted batch's top rung waits to run beside the next batch's first rung
     # (see _successive_halving). benchmarks/bench_budget_parallel.py measures it.

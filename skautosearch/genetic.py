@@ -17,6 +17,11 @@ def _fitness(scores):
     return np.where(np.isnan(scores), -np.inf, scores)
 
 
+def _best_first(scores):
+    """Indices of ``scores`` from the best down (ties in order; ``nan`` last)."""
+    return np.argsort(-_fitness(scores), kind="stable")
+
+
 def _tournament(population, scores, size, rng):
     """Index of the best of ``size`` individuals drawn at random (ties: the first)."""
     entrants = rng.choice(len(population), size=min(size, len(population)), replace=False)
@@ -356,8 +361,7 @@ refit_time_, multimetric_
         elites = self._elites(ev)
         newcomers = [i for i, child in enumerate(children) if child not in elites]
         n_kept = self.population_size - len(elites) - len(newcomers)
-        order = np.argsort(-_fitness(scores), kind="stable")
-        kept = [i for i in order if population[i] not in elites][: max(n_kept, 0)]
+        kept = [i for i in _best_first(scores) if population[i] not in elites][: max(n_kept, 0)]
         return (elites + [population[i] for i in kept] + [children[i] for i in newcomers],
                 np.concatenate([[ev.scores[g] for g in elites], scores[kept],
                                 child_scores[newcomers]]))
@@ -374,11 +378,10 @@ refit_time_, multimetric_
         """
         if ev.schedule is None or self._parent_rung != "entry":
             return population, scores
-        rung = ev.schedule.entry_rung(ev.n_batches)
-        at_rung = {g: r[rung] for g, r in ev.rung_scores.items() if rung in r}
-        ranked = sorted(at_rung, key=lambda g: -_fitness(np.array(at_rung[g])))
-        padding = [population[i] for i in np.argsort(-_fitness(scores), kind="stable")
-                   if population[i] not in at_rung]
+        at_rung = ev.scores_at(ev.schedule.entry_rung(ev.n_batches))
+        pool = list(at_rung)
+        ranked = [pool[i] for i in _best_first(np.array(list(at_rung.values())))]
+        padding = [population[i] for i in _best_first(scores) if population[i] not in at_rung]
         parents = (ranked + padding)[: self.population_size]
         return parents, -np.arange(len(parents), dtype=float)
 
